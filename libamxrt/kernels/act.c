@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+/*
+ * act.c - staging activations for the kernels: Q8 quantization per block
+ * of 32 (ggml's Q8_0 rules, the scale kept in float), bf16 rounding, or a
+ * zero-padded f32 copy.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/error.h"
+#include "kernels.h"
+
+void amxrt_act_quantize_row(const float *x, int64_t k, int64_t kp, int8_t *q,
+			    float *d, int32_t *s)
+{
+	int64_t b, j;
+
+	for (b = 0; b < kp / AMXRT_BLOCK_K; b++) {
+		const float *xb = x + b * AMXRT_BLOCK_K;
+		int8_t *qb = q + b * AMXRT_BLOCK_K;
+		int64_t n = k - b * AMXRT_BLOCK_K;
+		float amax = 0.0f, db, id;
+		int32_t sum = 0;
+
+		n = n < 0 ? 0 : (n > AMXRT_BLOCK_K ? AMXRT_BLOCK_K : n);
+		for (j = 0; j < n; j++)
+			amax = fabsf(xb[j]) > amax ? fabsf(xb[j]) : amax;
+		db = amax / 127;
+		id = db ? 1.0f / db : 0.0f;
+		for (j = 0; j < AMXRT_BLOCK_K; j++) {
+			qb[j] = j < n ? (int8_t)roundf(xb[j] * id) : 0;
+			sum += qb[j];
+		}
+		d[b] = db;
+		s[b] = sum;
+	}
+}
+
+static size_t align_up(size_t v)
+{
+	return (v + AMXRT_ALIGN - 1) & ~(size_t)(AMXRT_ALIGN - 1);
+}
+
+int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind,
+		      int64_t m, int64_t kp)
+{
+	int64_t mp = (m + AMXRT_PANEL_ROWS - 1) / AMXRT_PANEL_ROWS *
+		     AMXRT_PANEL_ROWS;
+	int64_t nb = kp / AMXRT_BLOCK_K;
+	size_t need, off = 0;
+	uint8_t *p;
+
+	if (mp > (int64_t)1 << 24 || kp > (int64_t)1 << 24)
+		return amxrt_err(EINVAL, "activations of %lld x %lld are too large",
+				 (long long)m, (long long)kp);
+	switch (kind) {
+	case AMXRT_ACT_Q8:
+		need = align_up((size_t)(mp * kp)) +
+		       2 * align_up((size_t)(mp * nb) * 4);
+		break;
+	case AMXRT_ACT_BF16:
+		need = align_up((size_t)(mp * kp) * 2);
+		break;
+	default:
+		need = align_up((size_t)(mp * kp) * 4);
+		break;
+	}
+	if (need > a->cap) {
+		void *mem = aligned_alloc(AMXRT_ALIGN, need);
+
+		if (!mem)
+			return amxrt_err(ENOMEM,
+					 "out of memory for %zu bytes of activations",
+					 need);
+		free(a->mem);
+		a->mem = mem;
+		a->cap = need;
+	}
+	p = a->mem;
+	a->kind = kind;
+	a->m = m;
+	a->mp = mp;
+	a->kp = kp;
+	a->nb = nb;
+	a->q = NULL;
+	a->d = NULL;
+	a->s = NULL;
+	a->bf = NULL;
+	a->f = NULL;
+	switch (kind) {
+	case AMXRT_ACT_Q8:
+		a->q = (int8_t *)p;
+		off = align_up((size_t)(mp * kp));
+		a->d = (float *)(p + off);
+		off += align_up((size_t)(mp * nb) * 4);
+		a->s = (int32_t *)(p + off);
+		break;
+	case AMXRT_ACT_BF16:
+		a->bf = (uint16_t *)p;
+		break;
+	default:
+		a->f = (float *)p;
+		break;
+	}
+	return 0;
+}
+
+void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
+		     int64_t k, int64_t r0, int64_t r1,
+		     amxrt_stage_q8_fn stage_q8)
+{
+	int64_t r, j, kp = a->kp, nb = a->nb;
+
+	if (!stage_q8)
+		stage_q8 = amxrt_act_quantize_row;
+	for (r = r0; r < r1; r++) {
+		const float *xr = x + r * ldx;
+
+		switch (a->kind) {
+		case AMXRT_ACT_Q8:
+			if (r < a->m) {
+				stage_q8(xr, k, kp, a->q + r * kp,
+					 a->d + r * nb, a->s + r * nb);
+			} else {
+				memset(a->q + r * kp, 0, (size_t)kp);
+				memset(a->d + r * nb, 0, (size_t)nb * 4);
+				memset(a->s + r * nb, 0, (size_t)nb * 4);
+			}
+			break;
+		case AMXRT_ACT_BF16:
+			for (j = 0; j < kp; j++)
+				a->bf[r * kp + j] =
+					r < a->m && j < k ?
+						amxrt_fp32_to_bf16(xr[j]) : 0;
+			break;
+		default:
+			for (j = 0; j < kp; j++)
+				a->f[r * kp + j] =
+					r < a->m && j < k ? xr[j] : 0.0f;
+			break;
+		}
+	}
+}
+
+void amxrt_act_free(struct amxrt_act *a)
+{
+	free(a->mem);
+	memset(a, 0, sizeof(*a));
+}

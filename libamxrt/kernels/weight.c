@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * weight.c - struct amxrt_weight: shape checks, placing a weight once in
+ * its path's layout, unpacking, accessors.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/error.h"
+#include "kernels.h"
+
+#define MAX_DIM ((int64_t)1 << 28)
+
+static size_t align_up(size_t v)
+{
+	return (v + AMXRT_ALIGN - 1) & ~(size_t)(AMXRT_ALIGN - 1);
+}
+
+static size_t panel_qbytes(enum amxrt_type t)
+{
+	switch (t) {
+	case AMXRT_TYPE_Q4_0:
+	case AMXRT_TYPE_Q4_1:
+		return 256;
+	case AMXRT_TYPE_Q8_0:
+		return 512;
+	case AMXRT_TYPE_F32:
+		return 2048;
+	default: /* F16, BF16 */
+		return 1024;
+	}
+}
+
+static int check_shape(enum amxrt_type type, int64_t n, int64_t k)
+{
+	const char *name = amxrt_type_name(type);
+
+	if (!name || type == AMXRT_TYPE_Q8_1)
+		return amxrt_err(EINVAL, "type %d is not a weight type (f32 f16 bf16 q4_0 q4_1 q8_0)",
+				 (int)type);
+	if (n < 1 || k < 1 || n > MAX_DIM || k > MAX_DIM)
+		return amxrt_err(EINVAL, "weight shape %lld x %lld: each side must be 1..%lld",
+				 (long long)n, (long long)k, (long long)MAX_DIM);
+	if (k % amxrt_type_block_values(type))
+		return amxrt_err(EINVAL, "%s weight with K = %lld: K must be a multiple of 32",
+				 name, (long long)k);
+	return 0;
+}
+
+int amxrt_weight_pack(struct amxrt_weight **out, enum amxrt_type type,
+		      int64_t n, int64_t k, const void *rows, int isa)
+{
+	struct amxrt_weight *w;
+	size_t per_panel;
+	int err;
+
+	*out = NULL;
+	err = check_shape(type, n, k);
+	if (err)
+		return err;
+	if (!rows)
+		return amxrt_err(EINVAL, "weight rows are NULL");
+	if (isa == -1) {
+		isa = amxrt_isa();
+		if (isa < 0)
+			return isa;
+	} else {
+		err = amxrt_isa_usable(isa, NULL, 0);
+		if (err) {
+			char why[256];
+
+			amxrt_isa_usable(isa, why, sizeof(why));
+			return amxrt_err(-err, "cannot pack for %s: %s",
+					 amxrt_isa_name(isa) ?
+						 amxrt_isa_name(isa) : "?",
+					 why);
+		}
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return amxrt_err(ENOMEM, "out of memory");
+	w->type = type;
+	w->isa = isa;
+	w->n = n;
+	w->k = k;
+	w->kp = (k + AMXRT_BLOCK_K - 1) / AMXRT_BLOCK_K * AMXRT_BLOCK_K;
+	w->nb = w->kp / AMXRT_BLOCK_K;
+	w->np = (n + AMXRT_PANEL_ROWS - 1) / AMXRT_PANEL_ROWS;
+	w->row_bytes = (size_t)amxrt_row_bytes(type, k);
+	if (isa == AMXRT_ISA_GENERIC) {
+		w->layout = AMXRT_LAYOUT_ROWS;
+		w->bytes = w->row_bytes * (size_t)n;
+	} else {
+		int scales = type == AMXRT_TYPE_Q4_1 ? 2 :
+			     amxrt_type_block_values(type) > 1 ? 1 : 0;
+
+		w->layout = AMXRT_LAYOUT_PANEL16;
+		w->qbytes = panel_qbytes(type);
+		if (scales)
+			w->scale_off = (size_t)w->nb * w->qbytes;
+		if (scales == 2)
+			w->min_off = w->scale_off + (size_t)w->nb * 32;
+		per_panel = (size_t)w->nb * (w->qbytes + 32 * (size_t)scales);
+		w->panel_stride = align_up(per_panel);
+		w->bytes = w->panel_stride * (size_t)w->np;
+	}
+	w->data = aligned_alloc(AMXRT_ALIGN, align_up(w->bytes));
+	if (!w->data) {
+		size_t bytes = w->bytes;
+
+		free(w);
+		return amxrt_err(ENOMEM, "out of memory for a %zu-byte weight",
+				 bytes);
+	}
+	if (w->layout == AMXRT_LAYOUT_ROWS)
+		memcpy(w->data, rows, w->bytes);
+	else
+		amxrt_pack_panel16(w, rows);
+	*out = w;
+	return 0;
+}
+
+void amxrt_weight_free(struct amxrt_weight *w)
+{
+	if (!w)
+		return;
+	free(w->data);
+	free(w);
+}
+
+int amxrt_weight_unpack(const struct amxrt_weight *w, void *dst)
+{
+	if (!w || !dst)
+		return amxrt_err(EINVAL, "unpack: NULL argument");
+	if (w->layout == AMXRT_LAYOUT_ROWS)
+		memcpy(dst, w->data, w->bytes);
+	else
+		amxrt_unpack_panel16(w, dst);
+	return 0;
+}
+
+int64_t amxrt_weight_rows(const struct amxrt_weight *w)
+{
+	return w->n;
+}
+
+int64_t amxrt_weight_cols(const struct amxrt_weight *w)
+{
+	return w->k;
+}
+
+enum amxrt_type amxrt_weight_type(const struct amxrt_weight *w)
+{
+	return w->type;
+}
+
+enum amxrt_isa amxrt_weight_isa(const struct amxrt_weight *w)
+{
+	return w->isa;
+}
+
+size_t amxrt_weight_bytes(const struct amxrt_weight *w)
+{
+	return w->bytes;
+}
