@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Description: placing weights. Packing is lossless for every weight type
+ * and path (unpack gives back the original row bytes, including tails of
+ * N and, for float types, of K); the panel16 layout puts known bytes where
+ * kernels.h says; bad shapes and types are refused with a message.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "helpers.h"
+
+#include <amxrt/amxrt.h>
+
+#include "../libamxrt/kernels/kernels.h"
+
+static const enum amxrt_type weight_types[] = {
+	AMXRT_TYPE_F32,	 AMXRT_TYPE_F16,  AMXRT_TYPE_BF16,
+	AMXRT_TYPE_Q4_0, AMXRT_TYPE_Q4_1, AMXRT_TYPE_Q8_0,
+};
+
+/* Random valid rows of a type: quantized from random floats. */
+static uint8_t *random_rows(enum amxrt_type type, int64_t n, int64_t k)
+{
+	int64_t rb = amxrt_row_bytes(type, k), i;
+	uint8_t *rows = malloc((size_t)(rb * n));
+	float *x = test_matrix(1, k, 1.0f);
+
+	for (i = 0; rows && x && i < n; i++) {
+		int64_t j;
+
+		for (j = 0; j < k; j++)
+			x[j] = test_normal() * (1 + (float)(i % 7));
+		amxrt_quantize_row(type, x, rows + i * rb, k);
+	}
+	free(x);
+	return rows;
+}
+
+TEST(lossless_every_type_and_path)
+{
+	static const int64_t shapes[][2] = {
+		{ 1, 32 },   { 15, 32 }, { 16, 64 },  { 17, 96 },
+		{ 33, 160 }, { 64, 32 }, { 100, 2048 },
+	};
+	static const int64_t float_k[] = { 1, 7, 33, 100 };
+	int isa, checked = 0;
+	size_t t, s;
+
+	for (isa = 0; isa < AMXRT_ISA_COUNT; isa++) {
+		if (amxrt_isa_usable(isa, NULL, 0))
+			continue;
+		for (t = 0; t < sizeof(weight_types) / sizeof(weight_types[0]);
+		     t++) {
+			enum amxrt_type type = weight_types[t];
+			size_t nshapes = sizeof(shapes) / sizeof(shapes[0]);
+			size_t extra = amxrt_type_block_values(type) == 1 ? 4 : 0;
+
+			for (s = 0; s < nshapes + extra; s++) {
+				int64_t n = s < nshapes ? shapes[s][0] : 19;
+				int64_t k = s < nshapes ? shapes[s][1] :
+							  float_k[s - nshapes];
+				int64_t bytes = amxrt_row_bytes(type, k) * n;
+				uint8_t *rows = random_rows(type, n, k);
+				uint8_t *back = malloc((size_t)bytes);
+				struct amxrt_weight *w;
+
+				ASSERT_NE(NULL, rows);
+				ASSERT_EQ(0, amxrt_weight_pack(&w, type, n, k,
+							       rows, isa));
+				ASSERT_EQ(n, amxrt_weight_rows(w));
+				ASSERT_EQ(k, amxrt_weight_cols(w));
+				ASSERT_EQ(isa, (int)amxrt_weight_isa(w));
+				memset(back, 0x5a, (size_t)bytes);
+				ASSERT_EQ(0, amxrt_weight_unpack(w, back));
+				if (memcmp(rows, back, (size_t)bytes)) {
+					TH_LOG("%s on %s, %lld x %lld: unpack differs",
+					       amxrt_type_name(type),
+					       amxrt_isa_name(isa), (long long)n,
+					       (long long)k);
+					ASSERT_TRUE(0);
+				}
+				amxrt_weight_free(w);
+				free(rows);
+				free(back);
+				checked++;
+			}
+		}
+	}
+	TH_LOG("%d weights packed and unpacked", checked);
+	ASSERT_GT(checked, 0);
+}
+
+/* Spot checks of the panel16 layout against kernels.h, by hand. */
+TEST(panel16_layout)
+{
+	struct amxrt_weight w = { 0 };
+	uint8_t rows[17][34];
+	int r;
+
+	/* Q8_0, 17 rows x 32: row r has d = r, q[k] = k - r */
+	for (r = 0; r < 17; r++) {
+		int k;
+		uint16_t d = amxrt_fp32_to_fp16((float)r);
+
+		memcpy(rows[r], &d, 2);
+		for (k = 0; k < 32; k++)
+			rows[r][2 + k] = (uint8_t)(int8_t)(k - r);
+	}
+	w.type = AMXRT_TYPE_Q8_0;
+	w.n = 17;
+	w.k = 32;
+	w.kp = 32;
+	w.nb = 1;
+	w.np = 2;
+	w.qbytes = 512;
+	w.scale_off = 512;
+	w.panel_stride = 576;
+	w.row_bytes = 34;
+	w.bytes = 2 * 576;
+	w.data = aligned_alloc(64, w.bytes);
+	ASSERT_EQ(0, amxrt_pack_panel16(&w, rows));
+	/* chunk g = 2, lane r = 3, byte i = 1: k = 9, q = 6, stored 6 ^ 0x80 */
+	ASSERT_EQ(0x86, w.data[2 * 64 + 3 * 4 + 1]);
+	/* chunk 7, lane 15, byte 3: k = 31, q = 16 -> 0x90 */
+	ASSERT_EQ(0x90, w.data[7 * 64 + 15 * 4 + 3]);
+	/* scale of row 5 */
+	ASSERT_EQ(5.0f, amxrt_fp16_to_fp32(amxrt_panel_d(&w, 0, 0)[5]));
+	/* panel 1: row 16 is lane 0; lanes 1.. are padding (value 0 = 0x80) */
+	ASSERT_EQ((uint8_t)((0 - 16) ^ 0x80), w.data[576 + 0]);
+	ASSERT_EQ(0x80, w.data[576 + 1 * 4]);
+	ASSERT_EQ(0, amxrt_panel_d(&w, 1, 0)[1]);
+	free(w.data);
+}
+
+TEST(refuses_bad_weights)
+{
+	uint8_t rows[64 * 34] = { 0 };
+	struct amxrt_weight *w = (void *)1;
+
+	ASSERT_EQ(-EINVAL, amxrt_weight_pack(&w, AMXRT_TYPE_Q8_0, 4, 33, rows,
+					     AMXRT_ISA_GENERIC));
+	ASSERT_EQ(NULL, w);
+	ASSERT_NE(NULL, strstr(amxrt_errmsg(), "multiple of 32"));
+	ASSERT_EQ(-EINVAL, amxrt_weight_pack(&w, AMXRT_TYPE_Q8_1, 4, 32, rows,
+					     AMXRT_ISA_GENERIC));
+	ASSERT_NE(NULL, strstr(amxrt_errmsg(), "not a weight type"));
+	ASSERT_EQ(-EINVAL, amxrt_weight_pack(&w, AMXRT_TYPE_F32, 0, 32, rows,
+					     AMXRT_ISA_GENERIC));
+	ASSERT_EQ(-EINVAL, amxrt_weight_pack(&w, AMXRT_TYPE_F32, 4, 32, NULL,
+					     AMXRT_ISA_GENERIC));
+	ASSERT_EQ(-EINVAL, amxrt_weight_pack(&w, (enum amxrt_type)6, 4, 32,
+					     rows, AMXRT_ISA_GENERIC));
+	amxrt_weight_free(NULL);
+}
+
+TEST_HARNESS_MAIN
