@@ -25,6 +25,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default)
+
 /* The library's version string, e.g. "0.1.0". */
 const char *amxrt_version(void);
 
@@ -34,6 +36,8 @@ const char *amxrt_version(void);
  * next failing call.
  */
 const char *amxrt_errmsg(void);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

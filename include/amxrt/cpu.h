@@ -20,6 +20,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default)
+
 /* Feature bits of struct amxrt_cpu_info.features. Append only. */
 enum amxrt_cpu_feature {
 	AMXRT_CPU_AVX2 = 1u << 0,
@@ -126,6 +128,8 @@ int amxrt_isa(void);
  * if this machine cannot run it; the path in use is then unchanged.
  */
 int amxrt_isa_set(enum amxrt_isa isa);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

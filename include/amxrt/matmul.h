@@ -22,6 +22,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default)
+
 struct amxrt_weight; /* opaque */
 
 /*
@@ -80,6 +82,8 @@ int amxrt_matmul_ref(enum amxrt_type type, const void *rows, int64_t n,
  */
 int amxrt_set_threads(int n);
 int amxrt_threads(void);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

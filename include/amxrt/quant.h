@@ -24,6 +24,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default)
+
 enum amxrt_type {
 	AMXRT_TYPE_F32 = 0,
 	AMXRT_TYPE_F16 = 1,
@@ -68,6 +70,8 @@ uint16_t amxrt_fp32_to_fp16(float f);
 float amxrt_fp16_to_fp32(uint16_t h);
 uint16_t amxrt_fp32_to_bf16(float f);
 float amxrt_bf16_to_fp32(uint16_t h);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
