@@ -35,16 +35,16 @@ struct worker {
 };
 
 static struct {
-	pthread_mutex_t run_lock;	/* serializes amxrt_pool_run and resizing */
-	pthread_mutex_t lock;		/* protects sleeping workers' wakeup */
+	pthread_mutex_t run_lock; /* serializes amxrt_pool_run and resizing */
+	pthread_mutex_t lock; /* protects sleeping workers' wakeup */
 	pthread_cond_t wake;
-	int nth;			/* threads including the caller; 0 = not started */
-	int want;			/* requested by amxrt_set_threads; 0 = auto */
-	struct worker *workers;		/* nth entries; [0] is the caller's slot */
+	int nth; /* threads including the caller; 0 = not started */
+	int want; /* requested by amxrt_set_threads; 0 = auto */
+	struct worker *workers; /* nth entries; [0] is the caller's slot */
 	amxrt_task_fn fn;
 	void *ctx;
-	atomic_uint gen;		/* bumped per run */
-	atomic_int pending;		/* workers still busy in this run */
+	atomic_uint gen; /* bumped per run */
+	atomic_int pending; /* workers still busy in this run */
 	atomic_int quit;
 } pool = {
 	.run_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -68,8 +68,8 @@ static void *worker_main(void *arg)
 		unsigned int g;
 		int spins = 0;
 
-		while ((g = atomic_load_explicit(&pool.gen,
-						 memory_order_acquire)) == seen &&
+		while ((g = atomic_load_explicit(
+				&pool.gen, memory_order_acquire)) == seen &&
 		       !atomic_load(&pool.quit)) {
 			if (++spins < SPIN_ROUNDS) {
 				cpu_relax();
@@ -85,7 +85,8 @@ static void *worker_main(void *arg)
 			return NULL;
 		seen = g;
 		pool.fn(pool.ctx, w->ith, pool.nth, w->scratch);
-		atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+		atomic_fetch_sub_explicit(&pool.pending, 1,
+					  memory_order_release);
 	}
 }
 
@@ -137,9 +138,10 @@ static int pool_start(int nth)
 				     &pool.workers[i]);
 		if (err) {
 			pool_stop();
-			return amxrt_err(EAGAIN,
-					 "thread pool: cannot start thread %d: %s",
-					 i, strerror(err));
+			return amxrt_err(
+				EAGAIN,
+				"thread pool: cannot start thread %d: %s", i,
+				strerror(err));
 		}
 		pool.nth = i + 1;
 	}

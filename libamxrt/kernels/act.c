@@ -43,8 +43,8 @@ static size_t align_up(size_t v)
 	return (v + AMXRT_ALIGN - 1) & ~(size_t)(AMXRT_ALIGN - 1);
 }
 
-int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind,
-		      int64_t m, int64_t kp)
+int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind, int64_t m,
+		      int64_t kp)
 {
 	int64_t mp = (m + AMXRT_PANEL_ROWS - 1) / AMXRT_PANEL_ROWS *
 		     AMXRT_PANEL_ROWS;
@@ -53,7 +53,8 @@ int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind,
 	uint8_t *p;
 
 	if (mp > (int64_t)1 << 24 || kp > (int64_t)1 << 24)
-		return amxrt_err(EINVAL, "activations of %lld x %lld are too large",
+		return amxrt_err(EINVAL,
+				 "activations of %lld x %lld are too large",
 				 (long long)m, (long long)kp);
 	switch (kind) {
 	case AMXRT_ACT_Q8:
@@ -71,9 +72,10 @@ int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind,
 		void *mem = aligned_alloc(AMXRT_ALIGN, need);
 
 		if (!mem)
-			return amxrt_err(ENOMEM,
-					 "out of memory for %zu bytes of activations",
-					 need);
+			return amxrt_err(
+				ENOMEM,
+				"out of memory for %zu bytes of activations",
+				need);
 		free(a->mem);
 		a->mem = mem;
 		a->cap = need;
@@ -133,12 +135,13 @@ void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
 			for (j = 0; j < kp; j++)
 				a->bf[r * kp + j] =
 					r < a->m && j < k ?
-						amxrt_fp32_to_bf16(xr[j]) : 0;
+						amxrt_fp32_to_bf16(xr[j]) :
+						0;
 			break;
 		default:
 			for (j = 0; j < kp; j++)
-				a->f[r * kp + j] =
-					r < a->m && j < k ? xr[j] : 0.0f;
+				a->f[r * kp + j] = r < a->m && j < k ? xr[j] :
+								       0.0f;
 			break;
 		}
 	}

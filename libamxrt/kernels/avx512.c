@@ -1,10 +1,585 @@
 // SPDX-License-Identifier: MIT
-/* PLACEHOLDER being replaced by the real avx512 path: no kernels yet. */
+/*
+ * avx512.c - the AVX-512 path: matmul kernels that read the panel16 layout
+ * (see kernels.h) for Q4_0, Q4_1, Q8_0, BF16, F16 and F32, and a SIMD
+ * activation quantizer that gives the bytes of amxrt_act_quantize_row().
+ *
+ * Integer types: one zmm holds one 64-byte chunk of a block, i.e. 4
+ * consecutive k of all 16 rows of a panel; vpdpbusd multiplies it with 4
+ * activation bytes broadcast to every lane (u8 weights x s8 activations)
+ * into 16 int32 sums. Each block's sum starts at -off * sa (off = 8 for
+ * Q4_0, 128 for Q8_0, 0 for Q4_1) so that after its 8 vpdpbusd it holds
+ * dot - off * sa exactly; it is then converted and scaled into the float
+ * accumulator: y += dw * da * (dot - off * sa) (+ mw * da * sa for Q4_1).
+ *
+ * Two kernel shapes share one tile routine, specialized at compile time
+ * for MR activation rows x P panels (16 columns each):
+ *   gemv (M = 1): 1 x 4 panels, four independent vpdpbusd chains sharing
+ *     the activation broadcasts; memory-bound, it streams the panels once.
+ *   gemm (M > 1): 4 x 2 panels, weights loaded (and Q4 unpacked) once per
+ *     block and used for 4 rows, activations broadcast from memory; rows
+ *     are taken in groups that fit in L2 so a thread's panels are re-read
+ *     once per group. Rows past M (up to the padded mp, which is a
+ *     multiple of 16 and of MR) are computed on the zeros there and never
+ *     stored.
+ * Float types accumulate in f32 with FMA (F16 widened by vcvtph2ps, BF16
+ * by vdpbf16ps on bf16 pairs, or by a shift where AVX512_BF16 is missing).
+ */
+#include <immintrin.h>
+#include <stdatomic.h>
+#include <string.h>
+
 #include "kernels.h"
+
+#define AI static inline __attribute__((always_inline))
+
+/* Rows of staged activations a gemm keeps hot per pass over the panels. */
+#define ACT_L2_BYTES (384 * 1024)
+
+/* gemv: bytes ahead in each panel stream to prefetch (0: none). */
+#define GEMV_PREFETCH 0
+
+#define GEMM_MR 4 /* divides 16, so mp needs no row tail */
+#define GEMM_P 2
+#define GEMV_P 4  /* divides the dispatcher's unit of 4 panels */
+
+/* ---- helpers ---------------------------------------------------------- */
+
+AI __m512i bcast4(const void *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, 4);
+	return _mm512_set1_epi32(v);
+}
+
+AI __m512 bcastf(const float *p)
+{
+	return _mm512_set1_ps(*p);
+}
+
+AI __m512 load_h16(const uint16_t *p)
+{
+	return _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)p));
+}
+
+/* Lanes of panel p that are real columns (< n). */
+AI __mmask16 col_mask(const struct amxrt_weight *w, int64_t p)
+{
+	int64_t left = w->n - p * AMXRT_PANEL_ROWS;
+
+	return left >= AMXRT_PANEL_ROWS ? (__mmask16)0xffff :
+					  (__mmask16)((1u << left) - 1);
+}
+
+AI int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* ---- integer tile ----------------------------------------------------- */
+
+/*
+ * y[m0 .. m0 + MR)[16p .. 16(p + P)) for rows < mreal (rows up to m0 + MR
+ * exist in a, zero-padded).
+ */
+AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
+		 float *y, int64_t ldy, int64_t m0, int64_t mreal, int64_t p,
+		 const int MR, const int P, const enum amxrt_type type)
+{
+	const int off = type == AMXRT_TYPE_Q8_0 ? 128 :
+			type == AMXRT_TYPE_Q4_0 ? 8 :
+						  0;
+	const int64_t nb = w->nb;
+	const __m512i lo4 = _mm512_set1_epi8(0x0f);
+	const uint8_t *qs[P];
+	const uint16_t *dw[P], *mw[P];
+	const int8_t *aq[MR];
+	const float *ad[MR];
+	const int32_t *as[MR];
+	__m512 f[MR][P];
+	int64_t b;
+	int i, j, g;
+
+	for (j = 0; j < P; j++) {
+		qs[j] = amxrt_panel_qs(w, p + j, 0);
+		dw[j] = amxrt_panel_d(w, p + j, 0);
+		mw[j] = type == AMXRT_TYPE_Q4_1 ? amxrt_panel_m(w, p + j, 0) :
+						  NULL;
+	}
+	for (i = 0; i < MR; i++) {
+		aq[i] = a->q + (m0 + i) * a->kp;
+		ad[i] = a->d + (m0 + i) * nb;
+		as[i] = a->s + (m0 + i) * nb;
+		for (j = 0; j < P; j++)
+			f[i][j] = _mm512_setzero_ps();
+	}
+
+	for (b = 0; b < nb; b++) {
+		__m512i acc[MR][P];
+
+		for (i = 0; i < MR; i++) {
+			__m512i init = off ? _mm512_set1_epi32(-off * as[i][b]) :
+					     _mm512_setzero_si512();
+
+			for (j = 0; j < P; j++)
+				acc[i][j] = init;
+		}
+		if (type == AMXRT_TYPE_Q8_0) {
+			for (g = 0; g < 8; g++) {
+				__m512i wv[P];
+
+				for (j = 0; j < P; j++) {
+					const uint8_t *src = qs[j] + b * 512 + 64 * g;
+
+					if (GEMV_PREFETCH && MR == 1)
+						_mm_prefetch((const char *)src +
+								     GEMV_PREFETCH,
+							     _MM_HINT_T0);
+					wv[j] = _mm512_load_si512(src);
+				}
+				for (i = 0; i < MR; i++) {
+					__m512i av = bcast4(aq[i] + 32 * b + 4 * g);
+
+					for (j = 0; j < P; j++)
+						acc[i][j] = _mm512_dpbusd_epi32(
+							acc[i][j], wv[j], av);
+				}
+			}
+		} else {
+			for (g = 0; g < 4; g++) {
+				__m512i wl[P], wh[P];
+
+				for (j = 0; j < P; j++) {
+					const uint8_t *src = qs[j] + b * 256 + 64 * g;
+					__m512i v;
+
+					if (GEMV_PREFETCH && MR == 1)
+						_mm_prefetch((const char *)src +
+								     GEMV_PREFETCH,
+							     _MM_HINT_T0);
+					v = _mm512_load_si512(src);
+					wl[j] = _mm512_and_si512(v, lo4);
+					wh[j] = _mm512_and_si512(
+						_mm512_srli_epi16(v, 4), lo4);
+				}
+				for (i = 0; i < MR; i++) {
+					__m512i al = bcast4(aq[i] + 32 * b + 4 * g);
+					__m512i ah =
+						bcast4(aq[i] + 32 * b + 16 + 4 * g);
+
+					for (j = 0; j < P; j++) {
+						acc[i][j] = _mm512_dpbusd_epi32(
+							acc[i][j], wl[j], al);
+						acc[i][j] = _mm512_dpbusd_epi32(
+							acc[i][j], wh[j], ah);
+					}
+				}
+			}
+		}
+		{
+			__m512 d[P];
+
+			for (j = 0; j < P; j++)
+				d[j] = load_h16(dw[j] + 16 * b);
+			for (i = 0; i < MR; i++) {
+				__m512 da = bcastf(ad[i] + b);
+
+				for (j = 0; j < P; j++)
+					f[i][j] = _mm512_fmadd_ps(
+						_mm512_cvtepi32_ps(acc[i][j]),
+						_mm512_mul_ps(d[j], da), f[i][j]);
+			}
+		}
+		if (type == AMXRT_TYPE_Q4_1) {
+			__m512 mv[P];
+
+			for (j = 0; j < P; j++)
+				mv[j] = load_h16(mw[j] + 16 * b);
+			for (i = 0; i < MR; i++) {
+				__m512 ds = _mm512_set1_ps(ad[i][b] *
+							   (float)as[i][b]);
+
+				for (j = 0; j < P; j++)
+					f[i][j] = _mm512_fmadd_ps(mv[j], ds,
+								  f[i][j]);
+			}
+		}
+	}
+
+	for (i = 0; i < MR; i++) {
+		if (m0 + i >= mreal)
+			break;
+		for (j = 0; j < P; j++)
+			_mm512_mask_storeu_ps(y + (m0 + i) * ldy +
+						      (p + j) * AMXRT_PANEL_ROWS,
+					      col_mask(w, p + j), f[i][j]);
+	}
+}
+
+/* ---- float tile ------------------------------------------------------- */
+
+enum flt_kind {
+	FLT_F32,
+	FLT_F16,
+	FLT_BF16_DP,	/* vdpbf16ps, bf16 activations */
+	FLT_BF16_WIDE,	/* bf16 widened to f32 by shifts, f32 activations */
+};
+
+/*
+ * As int_tile for the float types, with U independent accumulator sets
+ * over k (U = 2 for the gemv so that 4 panels give 8 FMA chains).
+ */
+AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
+		 float *y, int64_t ldy, int64_t m0, int64_t mreal, int64_t p,
+		 const int MR, const int P, const int U, const enum flt_kind kind)
+{
+	const int64_t kp = a->kp;
+	const uint8_t *pan[P];
+	const float *af[MR];
+	const uint16_t *abf[MR];
+	__m512 f[U][MR][P];
+	int64_t k;
+	int i, j, u;
+
+	for (j = 0; j < P; j++)
+		pan[j] = amxrt_panel(w, p + j);
+	for (i = 0; i < MR; i++) {
+		if (kind == FLT_BF16_DP)
+			abf[i] = a->bf + (m0 + i) * kp;
+		else
+			af[i] = a->f + (m0 + i) * kp;
+		for (u = 0; u < U; u++)
+			for (j = 0; j < P; j++)
+				f[u][i][j] = _mm512_setzero_ps();
+	}
+
+	if (kind == FLT_F32 || kind == FLT_F16) {
+		for (k = 0; k < kp; k += U) {
+			for (u = 0; u < U; u++) {
+				__m512 wv[P];
+
+				for (j = 0; j < P; j++) {
+					if (kind == FLT_F32)
+						wv[j] = _mm512_load_ps(
+							pan[j] + 64 * (k + u));
+					else
+						wv[j] = _mm512_cvtph_ps(
+							_mm256_load_si256(
+								(const __m256i
+									 *)(pan[j] +
+									    32 * (k +
+										  u))));
+				}
+				for (i = 0; i < MR; i++) {
+					__m512 av = bcastf(af[i] + k + u);
+
+					for (j = 0; j < P; j++)
+						f[u][i][j] = _mm512_fmadd_ps(
+							wv[j], av, f[u][i][j]);
+				}
+			}
+		}
+	} else {
+		/* one 64-byte chunk per k pair */
+		for (k = 0; k < kp; k += 2 * U) {
+			for (u = 0; u < U; u++) {
+				int64_t c = k / 2 + u;
+				__m512i wv[P];
+
+				for (j = 0; j < P; j++)
+					wv[j] = _mm512_load_si512(pan[j] + 64 * c);
+				for (i = 0; i < MR; i++) {
+					if (kind == FLT_BF16_DP) {
+						__m512i av = bcast4(abf[i] + 2 * c);
+
+						for (j = 0; j < P; j++)
+							f[u][i][j] = _mm512_dpbf16_ps(
+								f[u][i][j],
+								(__m512bh)wv[j],
+								(__m512bh)av);
+					} else {
+						__m512 ae = bcastf(af[i] + 2 * c);
+						__m512 ao = bcastf(af[i] + 2 * c + 1);
+
+						for (j = 0; j < P; j++) {
+							__m512 we = _mm512_castsi512_ps(
+								_mm512_slli_epi32(
+									wv[j], 16));
+							__m512 wo = _mm512_castsi512_ps(
+								_mm512_and_si512(
+									wv[j],
+									_mm512_set1_epi32(
+										(int)0xffff0000u)));
+
+							f[u][i][j] = _mm512_fmadd_ps(
+								we, ae, f[u][i][j]);
+							f[u][i][j] = _mm512_fmadd_ps(
+								wo, ao, f[u][i][j]);
+						}
+					}
+				}
+			}
+		}
+	}
+
+	for (i = 0; i < MR; i++) {
+		if (m0 + i >= mreal)
+			break;
+		for (j = 0; j < P; j++) {
+			__m512 s = f[0][i][j];
+
+			for (u = 1; u < U; u++)
+				s = _mm512_add_ps(s, f[u][i][j]);
+			_mm512_mask_storeu_ps(y + (m0 + i) * ldy +
+						      (p + j) * AMXRT_PANEL_ROWS,
+					      col_mask(w, p + j), s);
+		}
+	}
+}
+
+/* ---- loops over rows and panels --------------------------------------- */
+
+/* Rows per pass over the panels: as many as keep the activations in L2. */
+static int64_t rows_per_pass(const struct amxrt_act *a, int mr)
+{
+	size_t row = (size_t)a->kp * (a->kind == AMXRT_ACT_Q8 ? 1 :
+				      a->kind == AMXRT_ACT_BF16 ? 2 :
+								  4);
+	int64_t r = (int64_t)(ACT_L2_BYTES / row) / mr * mr;
+
+	return r < mr ? mr : r;
+}
+
+#define DEFINE_INT_KERNELS(name, type)                                        \
+	static void name##_gemv(const struct amxrt_weight *w,                 \
+				const struct amxrt_act *a, float *y,          \
+				int64_t ldy, int64_t p0, int64_t p1,          \
+				void *scratch)                                \
+	{                                                                     \
+		int64_t p = p0;                                               \
+                                                                              \
+		(void)scratch;                                                \
+		for (; p + GEMV_P <= p1; p += GEMV_P)                         \
+			int_tile(w, a, y, ldy, 0, 1, p, 1, GEMV_P, type);     \
+		for (; p < p1; p++)                                           \
+			int_tile(w, a, y, ldy, 0, 1, p, 1, 1, type);          \
+	}                                                                     \
+	static void name##_gemm(const struct amxrt_weight *w,                 \
+				const struct amxrt_act *a, float *y,          \
+				int64_t ldy, int64_t p0, int64_t p1,          \
+				void *scratch)                                \
+	{                                                                     \
+		int64_t step = rows_per_pass(a, GEMM_MR), r0, r1, p, i;       \
+                                                                              \
+		(void)scratch;                                                \
+		for (r0 = 0; r0 < a->m; r0 += step) {                         \
+			r1 = min64(r0 + step, a->m);                          \
+			for (p = p0; p + GEMM_P <= p1; p += GEMM_P)           \
+				for (i = r0; i < r1; i += GEMM_MR)            \
+					int_tile(w, a, y, ldy, i, r1, p,      \
+						 GEMM_MR, GEMM_P, type);      \
+			for (; p < p1; p++)                                   \
+				for (i = r0; i < r1; i += GEMM_MR)            \
+					int_tile(w, a, y, ldy, i, r1, p,      \
+						 GEMM_MR, 1, type);           \
+		}                                                             \
+	}
+
+DEFINE_INT_KERNELS(q4_0, AMXRT_TYPE_Q4_0)
+DEFINE_INT_KERNELS(q4_1, AMXRT_TYPE_Q4_1)
+DEFINE_INT_KERNELS(q8_0, AMXRT_TYPE_Q8_0)
+
+#define DEFINE_FLT_KERNELS(name, kind)                                        \
+	static void name##_gemv(const struct amxrt_weight *w,                 \
+				const struct amxrt_act *a, float *y,          \
+				int64_t ldy, int64_t p0, int64_t p1,          \
+				void *scratch)                                \
+	{                                                                     \
+		int64_t p = p0;                                               \
+                                                                              \
+		(void)scratch;                                                \
+		for (; p + GEMV_P <= p1; p += GEMV_P)                         \
+			flt_tile(w, a, y, ldy, 0, 1, p, 1, GEMV_P, 2, kind);  \
+		for (; p < p1; p++)                                           \
+			flt_tile(w, a, y, ldy, 0, 1, p, 1, 1, 4, kind);       \
+	}                                                                     \
+	static void name##_gemm(const struct amxrt_weight *w,                 \
+				const struct amxrt_act *a, float *y,          \
+				int64_t ldy, int64_t p0, int64_t p1,          \
+				void *scratch)                                \
+	{                                                                     \
+		int64_t step = rows_per_pass(a, GEMM_MR), r0, r1, p, i;       \
+                                                                              \
+		(void)scratch;                                                \
+		for (r0 = 0; r0 < a->m; r0 += step) {                         \
+			r1 = min64(r0 + step, a->m);                          \
+			for (p = p0; p + GEMM_P <= p1; p += GEMM_P)           \
+				for (i = r0; i < r1; i += GEMM_MR)            \
+					flt_tile(w, a, y, ldy, i, r1, p,      \
+						 GEMM_MR, GEMM_P, 1, kind);   \
+			for (; p < p1; p++)                                   \
+				for (i = r0; i < r1; i += GEMM_MR)            \
+					flt_tile(w, a, y, ldy, i, r1, p,      \
+						 GEMM_MR, 1, 2, kind);        \
+		}                                                             \
+	}
+
+DEFINE_FLT_KERNELS(f32, FLT_F32)
+DEFINE_FLT_KERNELS(f16, FLT_F16)
+DEFINE_FLT_KERNELS(bf16dp, FLT_BF16_DP)
+DEFINE_FLT_KERNELS(bf16w, FLT_BF16_WIDE)
+
+/* ---- activation quantizer --------------------------------------------- */
+
+/*
+ * roundf() of each lane, exactly: t = trunc(v); v - t is exact, and where
+ * |v - t| >= 0.5 the result moves one away from zero. (trunc(v + 0.5)
+ * would be wrong for 0.49999997, whose sum with 0.5 rounds up to 1.)
+ */
+AI __m512 round_half_away(__m512 v)
+{
+	const __m512 half = _mm512_set1_ps(0.5f);
+	const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
+	__m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO |
+						   _MM_FROUND_NO_EXC);
+	__m512 fr = _mm512_abs_ps(_mm512_sub_ps(v, t));
+	__mmask16 up = _mm512_cmp_ps_mask(fr, half, _CMP_GE_OQ);
+	__m512 one = _mm512_castsi512_ps(_mm512_or_si512(
+		_mm512_and_si512(_mm512_castps_si512(v), sign),
+		_mm512_castps_si512(_mm512_set1_ps(1.0f))));
+
+	return _mm512_mask_add_ps(t, up, t, one);
+}
+
+/*
+ * The bytes of amxrt_act_quantize_row(): amax ignores NaN as the scalar
+ * comparison does (vmaxps returns its second operand when either is NaN),
+ * d = amax / 127 and id = 1 / d in scalar float as there, q = round(x * id)
+ * converted to int32 (NaN and Inf give 0x80000000, as the scalar cast
+ * does here) and truncated to int8, s the sum of the stored int8 values.
+ */
+static void stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
+			    float *d, int32_t *s)
+{
+	const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+	int64_t b;
+
+	for (b = 0; b < kp / AMXRT_BLOCK_K; b++) {
+		int64_t n = k - b * AMXRT_BLOCK_K;
+		__mmask16 m0, m1;
+		__m512 x0, x1, mx;
+		__m128i q0, q1;
+		float amax, db, id;
+
+		n = n < 0 ? 0 : (n > AMXRT_BLOCK_K ? AMXRT_BLOCK_K : n);
+		m0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+		m1 = n >= 32 ? (__mmask16)0xffff :
+		     n <= 16 ? (__mmask16)0 :
+			       (__mmask16)((1u << (n - 16)) - 1);
+		x0 = _mm512_maskz_loadu_ps(m0, x + b * AMXRT_BLOCK_K);
+		x1 = _mm512_maskz_loadu_ps(m1, x + b * AMXRT_BLOCK_K + 16);
+		mx = _mm512_max_ps(_mm512_and_ps(x0, absmask), _mm512_setzero_ps());
+		mx = _mm512_max_ps(_mm512_and_ps(x1, absmask), mx);
+		amax = _mm512_reduce_max_ps(mx);
+		db = amax / 127;
+		id = db ? 1.0f / db : 0.0f;
+		{
+			__m512 vid = _mm512_set1_ps(id);
+			__m512i i0 = _mm512_cvtps_epi32(
+				round_half_away(_mm512_mul_ps(x0, vid)));
+			__m512i i1 = _mm512_cvtps_epi32(
+				round_half_away(_mm512_mul_ps(x1, vid)));
+
+			q0 = _mm512_cvtepi32_epi8(i0);
+			q1 = _mm512_cvtepi32_epi8(i1);
+		}
+		_mm_storeu_si128((__m128i *)(q + b * AMXRT_BLOCK_K), q0);
+		_mm_storeu_si128((__m128i *)(q + b * AMXRT_BLOCK_K + 16), q1);
+		d[b] = db;
+		s[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(
+			_mm512_cvtepi8_epi32(q0), _mm512_cvtepi8_epi32(q1)));
+	}
+}
+
+/* ---- kernel table ----------------------------------------------------- */
+
+#define KERNEL(var, nm, kind, f)                                              \
+	static const struct amxrt_kernel var = {                              \
+		.name = nm,                                                   \
+		.act = kind,                                                  \
+		.fn = f,                                                      \
+		.stage_q8 = stage_q8_avx512,                                  \
+	}
+
+KERNEL(k_q4_0_gemv, "avx512vnni q4_0 gemv vpdpbusd 1x4 panels",
+       AMXRT_ACT_Q8, q4_0_gemv);
+KERNEL(k_q4_0_gemm, "avx512vnni q4_0 gemm vpdpbusd 4x2 panels",
+       AMXRT_ACT_Q8, q4_0_gemm);
+KERNEL(k_q4_1_gemv, "avx512vnni q4_1 gemv vpdpbusd 1x4 panels",
+       AMXRT_ACT_Q8, q4_1_gemv);
+KERNEL(k_q4_1_gemm, "avx512vnni q4_1 gemm vpdpbusd 4x2 panels",
+       AMXRT_ACT_Q8, q4_1_gemm);
+KERNEL(k_q8_0_gemv, "avx512vnni q8_0 gemv vpdpbusd 1x4 panels",
+       AMXRT_ACT_Q8, q8_0_gemv);
+KERNEL(k_q8_0_gemm, "avx512vnni q8_0 gemm vpdpbusd 4x2 panels",
+       AMXRT_ACT_Q8, q8_0_gemm);
+KERNEL(k_f32_gemv, "avx512 f32 gemv fma 1x4 panels", AMXRT_ACT_F32,
+       f32_gemv);
+KERNEL(k_f32_gemm, "avx512 f32 gemm fma 4x2 panels", AMXRT_ACT_F32,
+       f32_gemm);
+KERNEL(k_f16_gemv, "avx512 f16 gemv vcvtph2ps+fma 1x4 panels", AMXRT_ACT_F32,
+       f16_gemv);
+KERNEL(k_f16_gemm, "avx512 f16 gemm vcvtph2ps+fma 4x2 panels", AMXRT_ACT_F32,
+       f16_gemm);
+KERNEL(k_bf16dp_gemv, "avx512bf16 bf16 gemv vdpbf16ps 1x4 panels",
+       AMXRT_ACT_BF16, bf16dp_gemv);
+KERNEL(k_bf16dp_gemm, "avx512bf16 bf16 gemm vdpbf16ps 4x2 panels",
+       AMXRT_ACT_BF16, bf16dp_gemm);
+KERNEL(k_bf16w_gemv,
+       "avx512 bf16 gemv widen+fma 1x4 panels (no AVX512_BF16)",
+       AMXRT_ACT_F32, bf16w_gemv);
+KERNEL(k_bf16w_gemm,
+       "avx512 bf16 gemm widen+fma 4x2 panels (no AVX512_BF16)",
+       AMXRT_ACT_F32, bf16w_gemm);
+
+/* Whether this CPU has AVX512_BF16: asked once. */
+static int have_bf16(void)
+{
+	static atomic_int known; /* 0 unknown, 1 yes, 2 no */
+	int v = atomic_load_explicit(&known, memory_order_relaxed);
+
+	if (!v) {
+		struct amxrt_cpu_info ci;
+
+		memset(&ci, 0, sizeof(ci));
+		amxrt_cpu_detect(&ci);
+		v = ci.features & AMXRT_CPU_AVX512BF16 ? 1 : 2;
+		atomic_store_explicit(&known, v, memory_order_relaxed);
+	}
+	return v == 1;
+}
 
 const struct amxrt_kernel *amxrt_avx512_pick(enum amxrt_type type, int64_t m)
 {
-	(void)type;
-	(void)m;
-	return NULL;
+	int gemv = m == 1;
+
+	switch (type) {
+	case AMXRT_TYPE_Q4_0:
+		return gemv ? &k_q4_0_gemv : &k_q4_0_gemm;
+	case AMXRT_TYPE_Q4_1:
+		return gemv ? &k_q4_1_gemv : &k_q4_1_gemm;
+	case AMXRT_TYPE_Q8_0:
+		return gemv ? &k_q8_0_gemv : &k_q8_0_gemm;
+	case AMXRT_TYPE_F32:
+		return gemv ? &k_f32_gemv : &k_f32_gemm;
+	case AMXRT_TYPE_F16:
+		return gemv ? &k_f16_gemv : &k_f16_gemm;
+	case AMXRT_TYPE_BF16:
+		if (have_bf16())
+			return gemv ? &k_bf16dp_gemv : &k_bf16dp_gemm;
+		return gemv ? &k_bf16w_gemv : &k_bf16w_gemm;
+	default:
+		return NULL;
+	}
 }

@@ -109,9 +109,10 @@ static void generic_kernel(const struct amxrt_weight *w,
 		const uint8_t *row = w->data + (size_t)n * w->row_bytes;
 
 		for (i = 0; i < a->m; i++)
-			y[i * ldy + n] = a->kind == AMXRT_ACT_Q8 ?
-						 row_q(w, row, a, i) :
-						 row_f(w, row, a->f + i * a->kp);
+			y[i * ldy + n] =
+				a->kind == AMXRT_ACT_Q8 ?
+					row_q(w, row, a, i) :
+					row_f(w, row, a->f + i * a->kp);
 	}
 }
 

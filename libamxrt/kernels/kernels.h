@@ -57,7 +57,7 @@
 #define AMXRT_SCRATCH_BYTES (256 * 1024)
 
 enum amxrt_layout {
-	AMXRT_LAYOUT_ROWS = 0,	  /* the GGUF rows as given (generic path) */
+	AMXRT_LAYOUT_ROWS = 0, /* the GGUF rows as given (generic path) */
 	AMXRT_LAYOUT_PANEL16 = 1, /* the layout described above */
 };
 
@@ -65,35 +65,35 @@ struct amxrt_weight {
 	enum amxrt_type type;
 	enum amxrt_isa isa;
 	enum amxrt_layout layout;
-	int64_t n, k;		/* logical shape */
-	int64_t kp, nb;		/* K padded to 32, blocks per row */
-	int64_t np;		/* panels of 16 rows (ceil(n / 16)) */
-	size_t qbytes;		/* qs bytes of one block of one panel */
-	size_t scale_off;	/* within a panel; 0 if the type has none */
-	size_t min_off;		/* within a panel; 0 if the type has none */
-	size_t panel_stride;	/* bytes between panels (multiple of 64) */
-	size_t row_bytes;	/* LAYOUT_ROWS: bytes of one GGUF row */
-	uint8_t *data;		/* 64-byte aligned */
-	size_t bytes;		/* bytes of data */
+	int64_t n, k; /* logical shape */
+	int64_t kp, nb; /* K padded to 32, blocks per row */
+	int64_t np; /* panels of 16 rows (ceil(n / 16)) */
+	size_t qbytes; /* qs bytes of one block of one panel */
+	size_t scale_off; /* within a panel; 0 if the type has none */
+	size_t min_off; /* within a panel; 0 if the type has none */
+	size_t panel_stride; /* bytes between panels (multiple of 64) */
+	size_t row_bytes; /* LAYOUT_ROWS: bytes of one GGUF row */
+	uint8_t *data; /* 64-byte aligned */
+	size_t bytes; /* bytes of data */
 };
 
 enum amxrt_act_kind {
-	AMXRT_ACT_Q8 = 0,   /* q, d, s */
+	AMXRT_ACT_Q8 = 0, /* q, d, s */
 	AMXRT_ACT_BF16 = 1, /* bf */
-	AMXRT_ACT_F32 = 2,  /* f */
+	AMXRT_ACT_F32 = 2, /* f */
 };
 
 struct amxrt_act {
 	enum amxrt_act_kind kind;
-	int64_t m;		/* real rows */
-	int64_t mp;		/* rows padded to a multiple of 16 */
-	int64_t kp, nb;		/* as the weight's */
-	int8_t *q;		/* [mp][kp]: per block, Q8_0 rules with a float d */
-	float *d;		/* [mp][nb]: the block's scale */
-	int32_t *s;		/* [mp][nb]: sum of the block's q */
-	uint16_t *bf;		/* [mp][kp]: bf16, round to nearest even */
-	float *f;		/* [mp][kp]: f32 copy */
-	size_t cap;		/* bytes allocated behind the pointers */
+	int64_t m; /* real rows */
+	int64_t mp; /* rows padded to a multiple of 16 */
+	int64_t kp, nb; /* as the weight's */
+	int8_t *q; /* [mp][kp]: per block, Q8_0 rules with a float d */
+	float *d; /* [mp][nb]: the block's scale */
+	int32_t *s; /* [mp][nb]: sum of the block's q */
+	uint16_t *bf; /* [mp][kp]: bf16, round to nearest even */
+	float *f; /* [mp][kp]: f32 copy */
+	size_t cap; /* bytes allocated behind the pointers */
 	void *mem;
 };
 
@@ -116,7 +116,7 @@ typedef void (*amxrt_stage_q8_fn)(const float *x, int64_t k, int64_t kp,
 				  int8_t *q, float *d, int32_t *s);
 
 struct amxrt_kernel {
-	const char *name;	/* for amxrt_matmul_kernel_name() and -v */
+	const char *name; /* for amxrt_matmul_kernel_name() and -v */
 	enum amxrt_act_kind act;
 	amxrt_kernel_fn fn;
 	amxrt_stage_q8_fn stage_q8; /* (optional) NULL: the portable one */
@@ -127,15 +127,14 @@ struct amxrt_kernel {
  * M, or NULL if it has none for that type (then the dispatcher reports an
  * error; it never falls back silently).
  */
-typedef const struct amxrt_kernel *(*amxrt_kernel_pick_fn)(
-	enum amxrt_type type, int64_t m);
+typedef const struct amxrt_kernel *(*amxrt_kernel_pick_fn)(enum amxrt_type type,
+							   int64_t m);
 
 const struct amxrt_kernel *amxrt_generic_pick(enum amxrt_type type, int64_t m);
 const struct amxrt_kernel *amxrt_avx2_pick(enum amxrt_type type, int64_t m);
 const struct amxrt_kernel *amxrt_avx512_pick(enum amxrt_type type, int64_t m);
 const struct amxrt_kernel *amxrt_amx_pick(enum amxrt_type type, int64_t m);
-const struct amxrt_kernel *amxrt_amx_sim_pick(enum amxrt_type type,
-					      int64_t m);
+const struct amxrt_kernel *amxrt_amx_sim_pick(enum amxrt_type type, int64_t m);
 
 /* pack.c */
 int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows);
@@ -173,8 +172,8 @@ static inline const uint16_t *amxrt_panel_m(const struct amxrt_weight *w,
  * grow), then stage rows [r0, r1) of x (m x k, stride ldx); rows from m to
  * mp are zero. Staging different row ranges may run on different threads.
  */
-int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind,
-		      int64_t m, int64_t kp);
+int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind, int64_t m,
+		      int64_t kp);
 void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
 		     int64_t k, int64_t r0, int64_t r1,
 		     amxrt_stage_q8_fn stage_q8);

@@ -30,7 +30,7 @@ struct job {
 	int64_t ldx;
 	float *y;
 	int64_t ldy;
-	atomic_int staged;	/* threads done staging */
+	atomic_int staged; /* threads done staging */
 };
 
 static void range(int64_t total, int64_t unit, int ith, int nth, int64_t *lo,
@@ -50,8 +50,7 @@ static void matmul_task(void *ctx, int ith, int nth, void *scratch)
 
 	/* 1: stage this thread's share of the activation rows */
 	range(j->a->mp, 1, ith, nth, &lo, &hi);
-	amxrt_act_stage(j->a, j->x, j->ldx, j->w->k, lo, hi,
-			j->kern->stage_q8);
+	amxrt_act_stage(j->a, j->x, j->ldx, j->w->k, lo, hi, j->kern->stage_q8);
 	atomic_fetch_add_explicit(&j->staged, 1, memory_order_acq_rel);
 	while (atomic_load_explicit(&j->staged, memory_order_acquire) < nth)
 		;
@@ -63,8 +62,7 @@ static void matmul_task(void *ctx, int ith, int nth, void *scratch)
 		j->kern->fn(j->w, j->a, j->y, j->ldy, lo, hi, scratch);
 }
 
-static const struct amxrt_kernel *pick(const struct amxrt_weight *w,
-				       int64_t m)
+static const struct amxrt_kernel *pick(const struct amxrt_weight *w, int64_t m)
 {
 	if (w->isa < 0 || w->isa >= AMXRT_ISA_COUNT || !pickers[w->isa])
 		return NULL;
@@ -87,14 +85,17 @@ int amxrt_matmul(const struct amxrt_weight *w, const float *x, int64_t ldx,
 	if (!w || !x || !y)
 		return amxrt_err(EINVAL, "matmul: NULL argument");
 	if (m < 1 || m > ((int64_t)1 << 24) || ldx < w->k || ldy < w->n)
-		return amxrt_err(EINVAL,
-				 "matmul: m = %lld, ldx = %lld, ldy = %lld for a %lld x %lld weight",
-				 (long long)m, (long long)ldx, (long long)ldy,
-				 (long long)w->n, (long long)w->k);
+		return amxrt_err(
+			EINVAL,
+			"matmul: m = %lld, ldx = %lld, ldy = %lld for a %lld x %lld weight",
+			(long long)m, (long long)ldx, (long long)ldy,
+			(long long)w->n, (long long)w->k);
 	j.kern = pick(w, m);
 	if (!j.kern)
-		return amxrt_err(ENOTSUP, "matmul: path %s has no kernel for %s",
-				 amxrt_isa_name(w->isa), amxrt_type_name(w->type));
+		return amxrt_err(ENOTSUP,
+				 "matmul: path %s has no kernel for %s",
+				 amxrt_isa_name(w->isa),
+				 amxrt_type_name(w->type));
 	err = amxrt_act_reserve(&act_ws, j.kern->act, m, w->kp);
 	if (err)
 		return err;

@@ -66,9 +66,11 @@ static void move_block(const struct amxrt_weight *w, uint8_t *panel,
 		}
 		for (j = 0; j < 4; j++) {
 			if (to_panel)
-				memcpy(qs + j * 64 + r * 4, row + hdr + 4 * j, 4);
+				memcpy(qs + j * 64 + r * 4, row + hdr + 4 * j,
+				       4);
 			else
-				memcpy(row + hdr + 4 * j, qs + j * 64 + r * 4, 4);
+				memcpy(row + hdr + 4 * j, qs + j * 64 + r * 4,
+				       4);
 		}
 		break;
 	}
@@ -133,17 +135,20 @@ int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows)
 
 						for (j = 0; j < 8; j++)
 							memset(panel + b * w->qbytes +
-								       j * 64 + r * 4,
+								       j * 64 +
+								       r * 4,
 							       0x80, 4);
 					}
 					continue;
 				}
 				if (is_block_type(w->type))
-					src = (uint8_t *)row_block(w, rows, n, b);
+					src = (uint8_t *)row_block(w, rows, n,
+								   b);
 				else
 					src = (uint8_t *)row_elem(
 						w, rows, n, b * AMXRT_BLOCK_K,
-						amxrt_type_block_bytes(w->type));
+						amxrt_type_block_bytes(
+							w->type));
 				move_block(w, panel, src, b, r, 1);
 			}
 		}
@@ -168,11 +173,13 @@ void amxrt_unpack_panel16(const struct amxrt_weight *w, void *rows)
 				uint8_t *dst;
 
 				if (is_block_type(w->type))
-					dst = (uint8_t *)row_block(w, rows, n, b);
+					dst = (uint8_t *)row_block(w, rows, n,
+								   b);
 				else
 					dst = (uint8_t *)row_elem(
 						w, rows, n, b * AMXRT_BLOCK_K,
-						amxrt_type_block_bytes(w->type));
+						amxrt_type_block_bytes(
+							w->type));
 				move_block(w, panel, dst, b, r, 0);
 			}
 		}

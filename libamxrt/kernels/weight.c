@@ -37,14 +37,20 @@ static int check_shape(enum amxrt_type type, int64_t n, int64_t k)
 	const char *name = amxrt_type_name(type);
 
 	if (!name || type == AMXRT_TYPE_Q8_1)
-		return amxrt_err(EINVAL, "type %d is not a weight type (f32 f16 bf16 q4_0 q4_1 q8_0)",
-				 (int)type);
+		return amxrt_err(
+			EINVAL,
+			"type %d is not a weight type (f32 f16 bf16 q4_0 q4_1 q8_0)",
+			(int)type);
 	if (n < 1 || k < 1 || n > MAX_DIM || k > MAX_DIM)
-		return amxrt_err(EINVAL, "weight shape %lld x %lld: each side must be 1..%lld",
-				 (long long)n, (long long)k, (long long)MAX_DIM);
+		return amxrt_err(
+			EINVAL,
+			"weight shape %lld x %lld: each side must be 1..%lld",
+			(long long)n, (long long)k, (long long)MAX_DIM);
 	if (k % amxrt_type_block_values(type))
-		return amxrt_err(EINVAL, "%s weight with K = %lld: K must be a multiple of 32",
-				 name, (long long)k);
+		return amxrt_err(
+			EINVAL,
+			"%s weight with K = %lld: K must be a multiple of 32",
+			name, (long long)k);
 	return 0;
 }
 
@@ -71,10 +77,10 @@ int amxrt_weight_pack(struct amxrt_weight **out, enum amxrt_type type,
 			char why[256];
 
 			amxrt_isa_usable(isa, why, sizeof(why));
-			return amxrt_err(-err, "cannot pack for %s: %s",
-					 amxrt_isa_name(isa) ?
-						 amxrt_isa_name(isa) : "?",
-					 why);
+			return amxrt_err(
+				-err, "cannot pack for %s: %s",
+				amxrt_isa_name(isa) ? amxrt_isa_name(isa) : "?",
+				why);
 		}
 	}
 	w = calloc(1, sizeof(*w));
@@ -92,8 +98,9 @@ int amxrt_weight_pack(struct amxrt_weight **out, enum amxrt_type type,
 		w->layout = AMXRT_LAYOUT_ROWS;
 		w->bytes = w->row_bytes * (size_t)n;
 	} else {
-		int scales = type == AMXRT_TYPE_Q4_1 ? 2 :
-			     amxrt_type_block_values(type) > 1 ? 1 : 0;
+		int scales = type == AMXRT_TYPE_Q4_1	       ? 2 :
+			     amxrt_type_block_values(type) > 1 ? 1 :
+								 0;
 
 		w->layout = AMXRT_LAYOUT_PANEL16;
 		w->qbytes = panel_qbytes(type);

@@ -79,8 +79,10 @@ int amxrt_type_parse(const char *name)
 	for (i = 0; name && i < sizeof(types) / sizeof(types[0]); i++)
 		if (!strcasecmp(name, types[i].name))
 			return types[i].type;
-	return amxrt_err(EINVAL, "unknown type '%s' (known: f32 f16 bf16 q4_0 q4_1 q8_0 q8_1)",
-			 name ? name : "(null)");
+	return amxrt_err(
+		EINVAL,
+		"unknown type '%s' (known: f32 f16 bf16 q4_0 q4_1 q8_0 q8_1)",
+		name ? name : "(null)");
 }
 
 int64_t amxrt_row_bytes(enum amxrt_type type, int64_t k)
@@ -90,10 +92,10 @@ int64_t amxrt_row_bytes(enum amxrt_type type, int64_t k)
 	if (!t)
 		return amxrt_err(EINVAL, "unknown type %d", (int)type);
 	if (k < 0 || k % t->block_values)
-		return amxrt_err(EINVAL,
-				 "a %s row of %lld values: not a multiple of %lld",
-				 t->name, (long long)k,
-				 (long long)t->block_values);
+		return amxrt_err(
+			EINVAL,
+			"a %s row of %lld values: not a multiple of %lld",
+			t->name, (long long)k, (long long)t->block_values);
 	if (k / t->block_values > INT64_MAX / (int64_t)t->block_bytes)
 		return amxrt_err(EINVAL, "a %s row of %lld values overflows",
 				 t->name, (long long)k);
@@ -125,7 +127,8 @@ uint16_t amxrt_fp32_to_bf16(float f)
 
 	memcpy(&u, &f, 4);
 	if ((u & 0x7fffffff) > 0x7f800000)
-		return (uint16_t)((u >> 16) | 64); /* NaN: keep it, make it quiet */
+		return (uint16_t)((u >> 16) |
+				  64); /* NaN: keep it, make it quiet */
 	return (uint16_t)((u + (0x7fff + ((u >> 16) & 1))) >> 16);
 }
 
