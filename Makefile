@@ -57,13 +57,14 @@ ifneq ($(wildcard libamxrt/kernels/amx.c),)
 LIB_OBJS += $(BUILD)/obj/libamxrt/kernels/amx_sim.o
 endif
 
-$(BUILD)/obj/libamxrt/kernels/avx2.o: EXTRA := $(ISA_AVX2)
+$(BUILD)/obj/libamxrt/kernels/avx2.o: EXTRA := $(ISA_AVX2) -O3
 $(BUILD)/obj/libamxrt/kernels/avx512.o: EXTRA := $(ISA_AVX512) -O3
 $(BUILD)/obj/libamxrt/kernels/generic.o: EXTRA := -O3
 $(BUILD)/obj/libamxrt/kernels/amx.o: EXTRA := $(ISA_AMX)
 $(BUILD)/obj/libamxrt/kernels/amx_sim.o: EXTRA := $(ISA_AVX512) -DAMXRT_TILE_SIM
 $(BUILD)/obj/libamxrt/kernels/tilesim.o: EXTRA := $(ISA_AVX512)
-$(BUILD)/obj/tools/bench_limits.o: EXTRA := $(ISA_AVX512) -O3
+$(BUILD)/obj/libamxrt/bench/limits_avx2.o: EXTRA := $(ISA_AVX2) -O3
+$(BUILD)/obj/libamxrt/bench/limits_avx512.o: EXTRA := $(ISA_AVX512) -O3
 
 LIB_A := $(BUILD)/lib/libamxrt.a
 LIB_SO := $(BUILD)/lib/libamxrt.so.$(VERSION)
@@ -76,6 +77,9 @@ TOOL_LIBOBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out tools/amxrt-%.c,$(w
 	kselftest-headers tests example
 
 all: lib tools
+
+# keep object files of the tools between builds
+.SECONDARY:
 
 lib: $(LIB_A) $(LIB_SO)
 tools: $(TOOL_BINS)

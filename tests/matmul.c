@@ -11,8 +11,9 @@
  *   integer weights: activations are quantized per block b of 32 to
  *     q * d with |x - q d| <= d / 2 = max_b |x| / 254, so
  *     |err| <= sum_b (max_b |x| / 254) * sum_{k in b} |w_k|
- *   bf16 weights on the SIMD paths: activations rounded to bf16,
- *     |x - bf16(x)| <= 2^-9 |x|, so |err| <= 2^-9 sum |w_k x_k|
+ *   bf16 weights on the SIMD paths: activations rounded to bf16 (8
+ *     significant bits), |x - bf16(x)| <= 2^-8 |x|, so
+ *     |err| <= 2^-8 sum |w_k x_k|
  *   all: float accumulation and scale products, at most (K + 32) *
  *     2^-24 * sum |w_k x_k| (one rounding per add of a sequential sum).
  * That bound is worst case and loose, so integer weights get a second,
@@ -166,7 +167,7 @@ static int make_problem(struct problem *p, enum amxrt_type type, int64_t n,
 				(float)((amxrt_type_block_values(type) > 1 ?
 						 qerr :
 					 type == AMXRT_TYPE_BF16 ?
-						 abs * 0x1p-9 :
+						 abs * 0x1p-8 :
 						 0) +
 					abs * (double)(k + 32) * 0x1p-24 +
 					1e-30);

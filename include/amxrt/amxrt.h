@@ -8,6 +8,7 @@
  *   amxrt/cpu.h     CPU features, AMX tile permission, instruction-set choice
  *   amxrt/quant.h   ggml-compatible weight types, quantize and dequantize
  *   amxrt/matmul.h  packed weights, matrix multiplication, threads
+ *   amxrt/bench.h   the machine's int8 peak and read bandwidth
  *
  * Conventions: every call that can fail returns 0 (or a count) on success
  * and a negative errno value on failure; amxrt_errmsg() then holds one line
@@ -46,5 +47,6 @@ const char *amxrt_errmsg(void);
 #include <amxrt/cpu.h>
 #include <amxrt/quant.h>
 #include <amxrt/matmul.h>
+#include <amxrt/bench.h>
 
 #endif /* AMXRT_AMXRT_H */

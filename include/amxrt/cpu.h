@@ -40,6 +40,7 @@ enum amxrt_cpu_feature {
 	AMXRT_CPU_OS_XTILECFG = 1u << 13, /* XCR0 bit 17 */
 	AMXRT_CPU_OS_XTILEDATA = 1u << 14, /* XCR0 bit 18 */
 	AMXRT_CPU_AVXVNNI = 1u << 15,	/* VEX-encoded VNNI (AVX-VNNI) */
+	AMXRT_CPU_AVX512DQ = 1u << 16, /* CPUID.7.0:EBX[17] */
 };
 
 /* What CPUID, XGETBV and the kernel report. Filled by amxrt_cpu_detect(). */
@@ -83,9 +84,14 @@ enum amxrt_tile_status {
 /*
  * Ask the kernel for permission to use AMX tile data in this process
  * (arch_prctl(ARCH_REQ_XCOMP_PERM, 18)), after checking that the calling
- * thread's alternate signal stack, if any, is at least AT_MINSIGSTKSZ.
- * Returns the outcome; *err_out, if not NULL, receives the errno the kernel
- * gave (0 if none). Idempotent: asking again when granted is cheap.
+ * thread's alternate signal stack, if any, is at least AT_MINSIGSTKSZ (which
+ * already counts the tile data); if it is smaller, this returns
+ * AMXRT_TILE_SIGSTACK without asking. The kernel checks every thread's
+ * stack and refuses with ENOSPC, also AMXRT_TILE_SIGSTACK. Returns the
+ * outcome; *err_out, if not NULL, receives the errno the kernel gave (0 if
+ * none or not asked). Thread-safe. A grant is remembered (the kernel never
+ * withdraws it): asking again is cheap; a refusal is not, so asking again
+ * after fixing the cause can succeed.
  */
 enum amxrt_tile_status amxrt_tile_request(int *err_out);
 
@@ -106,26 +112,34 @@ enum amxrt_isa {
 /* "generic", "avx2", "avx512vnni", "amx", "amx-sim"; NULL if out of range. */
 const char *amxrt_isa_name(enum amxrt_isa isa);
 
-/* Parse a name as printed by amxrt_isa_name(). Returns the isa or -EINVAL. */
+/*
+ * Parse a name as printed by amxrt_isa_name(), ignoring case. Returns the
+ * isa or -EINVAL (NULL or unknown name).
+ */
 int amxrt_isa_parse(const char *name);
 
 /*
  * Whether this machine can run a path. Returns 0 if it can, else -ENOTSUP
- * and, if buf is not NULL, writes one sentence saying why not.
+ * (-EINVAL if isa is out of range) and, if buf is not NULL, writes one
+ * sentence saying why not, which amxrt_errmsg() also returns. For amx this
+ * asks for tile permission (amxrt_tile_request()).
  */
 int amxrt_isa_usable(enum amxrt_isa isa, char *buf, size_t len);
 
 /*
  * The path in use. The first call chooses it: AMXRT_ISA from the
- * environment if set, else the fastest usable path. If AMXRT_ISA names an
- * unknown or unusable path, the choice fails: this returns -EINVAL or
- * -ENOTSUP (and amxrt_errmsg() says why) until amxrt_isa_set() succeeds.
+ * environment if set and not empty, else the fastest usable path. If
+ * AMXRT_ISA names an unknown or unusable path, the choice fails: this
+ * returns -EINVAL or -ENOTSUP (and amxrt_errmsg() says why) until
+ * amxrt_isa_set() succeeds. Thread-safe; cheap after the first call.
  */
 int amxrt_isa(void);
 
 /*
  * Force a path. Returns 0, or -ENOTSUP (with the reason in amxrt_errmsg())
- * if this machine cannot run it; the path in use is then unchanged.
+ * if this machine cannot run it (-EINVAL if isa is out of range); the path
+ * in use is then unchanged. Called before amxrt_isa(), it takes the place
+ * of the first choice: AMXRT_ISA is not read.
  */
 int amxrt_isa_set(enum amxrt_isa isa);
 

@@ -31,6 +31,7 @@
 struct worker {
 	pthread_t tid;
 	int ith;
+	unsigned int seen; /* the last run generation this worker ran */
 	void *scratch;
 };
 
@@ -62,7 +63,7 @@ static inline void cpu_relax(void)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	unsigned int seen = 0;
+	unsigned int seen = w->seen;
 
 	for (;;) {
 		unsigned int g;
@@ -134,6 +135,8 @@ static int pool_start(int nth)
 	}
 	pool.nth = 1;
 	for (i = 1; i < nth; i++) {
+		/* a restarted pool must not rerun the last generation */
+		pool.workers[i].seen = atomic_load(&pool.gen);
 		err = pthread_create(&pool.workers[i].tid, NULL, worker_main,
 				     &pool.workers[i]);
 		if (err) {

@@ -37,11 +37,27 @@
 #define ACT_L2_BYTES (384 * 1024)
 
 /* gemv: bytes ahead in each panel stream to prefetch (0: none). */
+#ifndef GEMV_PREFETCH
 #define GEMV_PREFETCH 0
+#endif
 
+#ifndef GEMM_MR
 #define GEMM_MR 4 /* divides 16, so mp needs no row tail */
+#endif
+#ifndef GEMM_P
 #define GEMM_P 2
+#endif
+#ifndef GEMV_P
 #define GEMV_P 4  /* divides the dispatcher's unit of 4 panels */
+#endif
+
+/* Array bounds for the tile routines (the shapes used are constants). */
+#define MAX_MR 12
+#define MAX_P 4
+#define MAX_U 4
+
+/* Loops over registers: unrolled so the arrays live in registers. */
+#define UNROLL _Pragma("GCC unroll 16")
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -77,6 +93,43 @@ AI int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * Prefetch of the panels the next tile column will read, spread over the
+ * tiles of the current one so that their first pass does not wait on
+ * memory: tile t of nt fetches its share, a few lines per block.
+ */
+struct tile_pf {
+	const char *base;
+	int64_t lines;		/* lines to fetch in this tile */
+	int64_t per_block;	/* of them, per block */
+};
+
+AI void pf_slice(struct tile_pf *pf, const struct amxrt_weight *w,
+		 int64_t pnext, int64_t pend, int64_t t, int64_t nt)
+{
+	int64_t total, slice;
+
+	pf->base = NULL;
+	pf->lines = 0;
+	pf->per_block = 0;
+	if (pnext >= pend)
+		return;
+	total = (int64_t)((size_t)(pend - pnext) * w->panel_stride / 64);
+	slice = (total + nt - 1) / nt;
+	pf->base = (const char *)amxrt_panel(w, pnext) + t * slice * 64;
+	pf->lines = min64(slice, total - t * slice);
+	pf->per_block = (pf->lines + w->nb - 1) / w->nb;
+}
+
+AI void pf_block(const struct tile_pf *pf, int64_t b)
+{
+	int64_t l;
+
+	for (l = b * pf->per_block;
+	     l < (b + 1) * pf->per_block && l < pf->lines; l++)
+		_mm_prefetch(pf->base + 64 * l, _MM_HINT_T1);
+}
+
 /* ---- integer tile ----------------------------------------------------- */
 
 /*
@@ -85,50 +138,62 @@ AI int64_t min64(int64_t a, int64_t b)
  */
 AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		 float *y, int64_t ldy, int64_t m0, int64_t mreal, int64_t p,
-		 const int MR, const int P, const enum amxrt_type type)
+		 const int32_t *corr, const struct tile_pf *pf, const int MR,
+		 const int P, const enum amxrt_type type)
 {
 	const int off = type == AMXRT_TYPE_Q8_0 ? 128 :
 			type == AMXRT_TYPE_Q4_0 ? 8 :
 						  0;
 	const int64_t nb = w->nb;
 	const __m512i lo4 = _mm512_set1_epi8(0x0f);
-	const uint8_t *qs[P];
-	const uint16_t *dw[P], *mw[P];
-	const int8_t *aq[MR];
-	const float *ad[MR];
-	const int32_t *as[MR];
-	__m512 f[MR][P];
+	const uint8_t *qs[MAX_P];
+	const uint16_t *dw[MAX_P], *mw[MAX_P];
+	const int8_t *aq[MAX_MR];
+	const float *ad[MAX_MR];
+	const int32_t *as[MAX_MR];
+	__m512 f[MAX_MR][MAX_P];
 	int64_t b;
 	int i, j, g;
 
+	UNROLL
 	for (j = 0; j < P; j++) {
 		qs[j] = amxrt_panel_qs(w, p + j, 0);
 		dw[j] = amxrt_panel_d(w, p + j, 0);
 		mw[j] = type == AMXRT_TYPE_Q4_1 ? amxrt_panel_m(w, p + j, 0) :
 						  NULL;
 	}
+	UNROLL
 	for (i = 0; i < MR; i++) {
 		aq[i] = a->q + (m0 + i) * a->kp;
 		ad[i] = a->d + (m0 + i) * nb;
 		as[i] = a->s + (m0 + i) * nb;
+		UNROLL
 		for (j = 0; j < P; j++)
 			f[i][j] = _mm512_setzero_ps();
 	}
 
 	for (b = 0; b < nb; b++) {
-		__m512i acc[MR][P];
+		__m512i acc[MAX_MR][MAX_P];
 
+		if (pf)
+			pf_block(pf, b);
+
+		UNROLL
 		for (i = 0; i < MR; i++) {
-			__m512i init = off ? _mm512_set1_epi32(-off * as[i][b]) :
-					     _mm512_setzero_si512();
+			__m512i init = !off ? _mm512_setzero_si512() :
+				       corr ? _mm512_set1_epi32(corr[i * nb + b]) :
+					      _mm512_set1_epi32(-off * as[i][b]);
 
+			UNROLL
 			for (j = 0; j < P; j++)
 				acc[i][j] = init;
 		}
 		if (type == AMXRT_TYPE_Q8_0) {
+			UNROLL
 			for (g = 0; g < 8; g++) {
-				__m512i wv[P];
+				__m512i wv[MAX_P];
 
+				UNROLL
 				for (j = 0; j < P; j++) {
 					const uint8_t *src = qs[j] + b * 512 + 64 * g;
 
@@ -138,18 +203,22 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 							     _MM_HINT_T0);
 					wv[j] = _mm512_load_si512(src);
 				}
+				UNROLL
 				for (i = 0; i < MR; i++) {
 					__m512i av = bcast4(aq[i] + 32 * b + 4 * g);
 
+					UNROLL
 					for (j = 0; j < P; j++)
 						acc[i][j] = _mm512_dpbusd_epi32(
 							acc[i][j], wv[j], av);
 				}
 			}
 		} else {
+			UNROLL
 			for (g = 0; g < 4; g++) {
-				__m512i wl[P], wh[P];
+				__m512i wl[MAX_P], wh[MAX_P];
 
+				UNROLL
 				for (j = 0; j < P; j++) {
 					const uint8_t *src = qs[j] + b * 256 + 64 * g;
 					__m512i v;
@@ -163,11 +232,13 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 					wh[j] = _mm512_and_si512(
 						_mm512_srli_epi16(v, 4), lo4);
 				}
+				UNROLL
 				for (i = 0; i < MR; i++) {
 					__m512i al = bcast4(aq[i] + 32 * b + 4 * g);
 					__m512i ah =
 						bcast4(aq[i] + 32 * b + 16 + 4 * g);
 
+					UNROLL
 					for (j = 0; j < P; j++) {
 						acc[i][j] = _mm512_dpbusd_epi32(
 							acc[i][j], wl[j], al);
@@ -178,13 +249,16 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 			}
 		}
 		{
-			__m512 d[P];
+			__m512 d[MAX_P];
 
+			UNROLL
 			for (j = 0; j < P; j++)
 				d[j] = load_h16(dw[j] + 16 * b);
+			UNROLL
 			for (i = 0; i < MR; i++) {
 				__m512 da = bcastf(ad[i] + b);
 
+				UNROLL
 				for (j = 0; j < P; j++)
 					f[i][j] = _mm512_fmadd_ps(
 						_mm512_cvtepi32_ps(acc[i][j]),
@@ -192,14 +266,17 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 			}
 		}
 		if (type == AMXRT_TYPE_Q4_1) {
-			__m512 mv[P];
+			__m512 mv[MAX_P];
 
+			UNROLL
 			for (j = 0; j < P; j++)
 				mv[j] = load_h16(mw[j] + 16 * b);
+			UNROLL
 			for (i = 0; i < MR; i++) {
 				__m512 ds = _mm512_set1_ps(ad[i][b] *
 							   (float)as[i][b]);
 
+				UNROLL
 				for (j = 0; j < P; j++)
 					f[i][j] = _mm512_fmadd_ps(mv[j], ds,
 								  f[i][j]);
@@ -207,9 +284,11 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		}
 	}
 
+	UNROLL
 	for (i = 0; i < MR; i++) {
 		if (m0 + i >= mreal)
 			break;
+		UNROLL
 		for (j = 0; j < P; j++)
 			_mm512_mask_storeu_ps(y + (m0 + i) * ldy +
 						      (p + j) * AMXRT_PANEL_ROWS,
@@ -235,30 +314,36 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		 const int MR, const int P, const int U, const enum flt_kind kind)
 {
 	const int64_t kp = a->kp;
-	const uint8_t *pan[P];
-	const float *af[MR];
-	const uint16_t *abf[MR];
-	__m512 f[U][MR][P];
+	const uint8_t *pan[MAX_P];
+	const float *af[MAX_MR];
+	const uint16_t *abf[MAX_MR];
+	__m512 f[MAX_U][MAX_MR][MAX_P];
 	int64_t k;
 	int i, j, u;
 
+	UNROLL
 	for (j = 0; j < P; j++)
 		pan[j] = amxrt_panel(w, p + j);
+	UNROLL
 	for (i = 0; i < MR; i++) {
 		if (kind == FLT_BF16_DP)
 			abf[i] = a->bf + (m0 + i) * kp;
 		else
 			af[i] = a->f + (m0 + i) * kp;
+		UNROLL
 		for (u = 0; u < U; u++)
+			UNROLL
 			for (j = 0; j < P; j++)
 				f[u][i][j] = _mm512_setzero_ps();
 	}
 
 	if (kind == FLT_F32 || kind == FLT_F16) {
 		for (k = 0; k < kp; k += U) {
+			UNROLL
 			for (u = 0; u < U; u++) {
-				__m512 wv[P];
+				__m512 wv[MAX_P];
 
+				UNROLL
 				for (j = 0; j < P; j++) {
 					if (kind == FLT_F32)
 						wv[j] = _mm512_load_ps(
@@ -271,9 +356,11 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 									    32 * (k +
 										  u))));
 				}
+				UNROLL
 				for (i = 0; i < MR; i++) {
 					__m512 av = bcastf(af[i] + k + u);
 
+					UNROLL
 					for (j = 0; j < P; j++)
 						f[u][i][j] = _mm512_fmadd_ps(
 							wv[j], av, f[u][i][j]);
@@ -283,16 +370,20 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 	} else {
 		/* one 64-byte chunk per k pair */
 		for (k = 0; k < kp; k += 2 * U) {
+			UNROLL
 			for (u = 0; u < U; u++) {
 				int64_t c = k / 2 + u;
-				__m512i wv[P];
+				__m512i wv[MAX_P];
 
+				UNROLL
 				for (j = 0; j < P; j++)
 					wv[j] = _mm512_load_si512(pan[j] + 64 * c);
+				UNROLL
 				for (i = 0; i < MR; i++) {
 					if (kind == FLT_BF16_DP) {
 						__m512i av = bcast4(abf[i] + 2 * c);
 
+						UNROLL
 						for (j = 0; j < P; j++)
 							f[u][i][j] = _mm512_dpbf16_ps(
 								f[u][i][j],
@@ -302,6 +393,7 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 						__m512 ae = bcastf(af[i] + 2 * c);
 						__m512 ao = bcastf(af[i] + 2 * c + 1);
 
+						UNROLL
 						for (j = 0; j < P; j++) {
 							__m512 we = _mm512_castsi512_ps(
 								_mm512_slli_epi32(
@@ -323,12 +415,15 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		}
 	}
 
+	UNROLL
 	for (i = 0; i < MR; i++) {
 		if (m0 + i >= mreal)
 			break;
+		UNROLL
 		for (j = 0; j < P; j++) {
 			__m512 s = f[0][i][j];
 
+			UNROLL
 			for (u = 1; u < U; u++)
 				s = _mm512_add_ps(s, f[u][i][j]);
 			_mm512_mask_storeu_ps(y + (m0 + i) * ldy +
@@ -351,39 +446,82 @@ static int64_t rows_per_pass(const struct amxrt_act *a, int mr)
 	return r < mr ? mr : r;
 }
 
+/*
+ * -off * sa for rows [r0, r0 + rows padded to GEMM_MR) into corr, so the
+ * tiles start each block's sums with one broadcast load.
+ */
+static void int_corr(const struct amxrt_act *a, int64_t r0, int64_t r1,
+		     int32_t *corr, enum amxrt_type type)
+{
+	int32_t off = type == AMXRT_TYPE_Q8_0 ? 128 : 8;
+	int64_t n, end = r0 + (r1 - r0 + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
+
+	for (n = 0; n < (end - r0) * a->nb; n++)
+		corr[n] = -off * a->s[r0 * a->nb + n];
+}
+
+AI void int_gemv(const struct amxrt_weight *w, const struct amxrt_act *a,
+		 float *y, int64_t ldy, int64_t p0, int64_t p1,
+		 const enum amxrt_type type)
+{
+	int64_t p = p0;
+
+	for (; p + GEMV_P <= p1; p += GEMV_P)
+		int_tile(w, a, y, ldy, 0, 1, p, NULL, NULL, 1, GEMV_P, type);
+	for (; p < p1; p++)
+		int_tile(w, a, y, ldy, 0, 1, p, NULL, NULL, 1, 1, type);
+}
+
+AI void int_gemm(const struct amxrt_weight *w, const struct amxrt_act *a,
+		 float *y, int64_t ldy, int64_t p0, int64_t p1, void *scratch,
+		 const enum amxrt_type type)
+{
+	int64_t step = rows_per_pass(a, GEMM_MR), r0, r1, p, i, nt;
+	int32_t *corr = NULL;
+	struct tile_pf pf;
+
+	/* room for -off * sa of a pass (always there for K < 512 Ki) */
+	if (type != AMXRT_TYPE_Q4_1 &&
+	    (size_t)(step * a->nb) * 4 <= AMXRT_SCRATCH_BYTES)
+		corr = scratch;
+	for (r0 = 0; r0 < a->m; r0 += step) {
+		r1 = min64(r0 + step, a->m);
+		nt = (r1 - r0 + GEMM_MR - 1) / GEMM_MR;
+		if (corr)
+			int_corr(a, r0, r1, corr, type);
+		for (p = p0; p + GEMM_P <= p1; p += GEMM_P) {
+			for (i = r0; i < r1; i += GEMM_MR) {
+				pf_slice(&pf, w, p + GEMM_P,
+					 min64(p + 2 * GEMM_P, p1),
+					 (i - r0) / GEMM_MR, nt);
+				int_tile(w, a, y, ldy, i, r1, p,
+					 corr ? corr + (i - r0) * a->nb : NULL,
+					 &pf, GEMM_MR, GEMM_P, type);
+			}
+		}
+		for (; p < p1; p++)
+			for (i = r0; i < r1; i += GEMM_MR)
+				int_tile(w, a, y, ldy, i, r1, p,
+					 corr ? corr + (i - r0) * a->nb : NULL,
+					 NULL, GEMM_MR, 1, type);
+	}
+}
+
 #define DEFINE_INT_KERNELS(name, type)                                        \
 	static void name##_gemv(const struct amxrt_weight *w,                 \
 				const struct amxrt_act *a, float *y,          \
 				int64_t ldy, int64_t p0, int64_t p1,          \
 				void *scratch)                                \
 	{                                                                     \
-		int64_t p = p0;                                               \
-                                                                              \
 		(void)scratch;                                                \
-		for (; p + GEMV_P <= p1; p += GEMV_P)                         \
-			int_tile(w, a, y, ldy, 0, 1, p, 1, GEMV_P, type);     \
-		for (; p < p1; p++)                                           \
-			int_tile(w, a, y, ldy, 0, 1, p, 1, 1, type);          \
+		int_gemv(w, a, y, ldy, p0, p1, type);                         \
 	}                                                                     \
 	static void name##_gemm(const struct amxrt_weight *w,                 \
 				const struct amxrt_act *a, float *y,          \
 				int64_t ldy, int64_t p0, int64_t p1,          \
 				void *scratch)                                \
 	{                                                                     \
-		int64_t step = rows_per_pass(a, GEMM_MR), r0, r1, p, i;       \
-                                                                              \
-		(void)scratch;                                                \
-		for (r0 = 0; r0 < a->m; r0 += step) {                         \
-			r1 = min64(r0 + step, a->m);                          \
-			for (p = p0; p + GEMM_P <= p1; p += GEMM_P)           \
-				for (i = r0; i < r1; i += GEMM_MR)            \
-					int_tile(w, a, y, ldy, i, r1, p,      \
-						 GEMM_MR, GEMM_P, type);      \
-			for (; p < p1; p++)                                   \
-				for (i = r0; i < r1; i += GEMM_MR)            \
-					int_tile(w, a, y, ldy, i, r1, p,      \
-						 GEMM_MR, 1, type);           \
-		}                                                             \
+		int_gemm(w, a, y, ldy, p0, p1, scratch, type);                \
 	}
 
 DEFINE_INT_KERNELS(q4_0, AMXRT_TYPE_Q4_0)

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * amxrt/bench.h - what this machine can do at most, so that benchmarks can
+ * say how close a kernel comes: the int8 multiply-accumulate peak and the
+ * memory read bandwidth, both measured on the library's threads.
+ */
+#ifndef AMXRT_BENCH_H
+#define AMXRT_BENCH_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
+struct amxrt_limits {
+	/*
+	 * Int8 peak in tera-operations per second (a multiply-accumulate
+	 * counts as 2), all threads together, register operands only, with
+	 * many independent accumulator chains.
+	 */
+	double int8_tops;
+	/* Read bandwidth from memory in GB/s (1e9 bytes), all threads. */
+	double read_gbs;
+	int threads;		/* threads that ran (amxrt_threads()) */
+	size_t read_bytes;	/* size of the buffer streamed (>> LLC) */
+	/*
+	 * How each was measured, e.g. "avx512vnni vpdpbusd zmm",
+	 * "avx2 vpmaddubsw+vpmaddwd+vpaddd ymm" or "scalar C" for int8, and
+	 * "avx512 zmm loads" / "avx2 ymm loads" / "scalar loads" for read.
+	 */
+	char int8_how[64];
+	char read_how[64];
+};
+
+/*
+ * Measure the machine's limits on the thread pool (amxrt_set_threads()),
+ * spending about seconds (0 < seconds <= 60) in all; each figure is the
+ * best of several runs. Uses the widest instructions this CPU and OS
+ * allow. Allocates, and frees before returning, a buffer of 1 GiB (less
+ * if that cannot be had). Returns 0, or -EINVAL for a bad argument,
+ * -ENOMEM, or the error of starting the pool.
+ */
+int amxrt_measure_limits(struct amxrt_limits *out, double seconds);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AMXRT_BENCH_H */
