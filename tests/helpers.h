@@ -28,8 +28,8 @@ static inline uint64_t test_seed(void)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		test_rng_state = env ? strtoull(env, NULL, 0) :
 				       (uint64_t)ts.tv_nsec ^
-					       ((uint64_t)ts.tv_sec << 20) ^
-					       (uint64_t)getpid();
+						 ((uint64_t)ts.tv_sec << 20) ^
+						 (uint64_t)getpid();
 		if (!test_rng_state)
 			test_rng_state = 1;
 		printf("# seed: %llu (replay with AMXRT_TEST_SEED=%llu)\n",
@@ -57,14 +57,16 @@ static inline uint64_t test_rand(void)
 /* Uniform in [-1, 1). */
 static inline float test_uniform(void)
 {
-	return (float)((double)(test_rand() >> 11) / (double)(1ULL << 52) - 1.0);
+	return (float)((double)(test_rand() >> 11) / (double)(1ULL << 52) -
+		       1.0);
 }
 
 /* Roughly normal (sum of four uniforms), mean 0, sd about 1. */
 static inline float test_normal(void)
 {
 	return (test_uniform() + test_uniform() + test_uniform() +
-		test_uniform()) * 0.8660254f;
+		test_uniform()) *
+	       0.8660254f;
 }
 
 static inline float *test_matrix(int64_t rows, int64_t cols, float scale)

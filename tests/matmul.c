@@ -104,14 +104,15 @@ static int same_activation_reference(struct problem *p)
 					uint16_t m16;
 
 					memcpy(&m16, row + b * 20 + 2, 2);
-					min_part = (double)amxrt_fp16_to_fp32(m16) *
+					min_part = (double)amxrt_fp16_to_fp32(
+							   m16) *
 						   d[b] * sum[b];
 				}
 				mag += fabs(term - min_part) + fabs(min_part);
 			}
 			p->yq[i * p->n + j] = acc;
-			p->bq[i * p->n + j] = (double)(nb + 8) * 0x1p-22 * mag +
-					      1e-30;
+			p->bq[i * p->n + j] =
+				(double)(nb + 8) * 0x1p-22 * mag + 1e-30;
 		}
 	}
 	free(q);
@@ -233,8 +234,8 @@ static int run_problem(struct __test_metadata *_metadata, struct problem *p,
 	return bad ? -1 : 0;
 }
 
-static void sweep(struct __test_metadata *_metadata,
-		  const int64_t (*shapes)[3], size_t nshapes, int all_isas)
+static void sweep(struct __test_metadata *_metadata, const int64_t (*shapes)[3],
+		  size_t nshapes, int all_isas)
 {
 	size_t t, s;
 	int isa, runs = 0;
@@ -266,7 +267,7 @@ TEST(odd_shapes_every_path)
 {
 	static const int64_t shapes[][3] = {
 		/* n, k, m */
-		{ 1, 32, 1 },	 { 17, 64, 1 },	 { 33, 96, 2 },
+		{ 1, 32, 1 },	 { 17, 64, 1 },	  { 33, 96, 2 },
 		{ 15, 32, 17 },	 { 31, 160, 16 }, { 48, 256, 33 },
 		{ 100, 128, 5 }, { 16, 512, 64 },
 	};
@@ -275,9 +276,13 @@ TEST(odd_shapes_every_path)
 }
 
 /* A fixture only to give the long sweep its own timeout. */
-FIXTURE(slow) {};
-FIXTURE_SETUP(slow) {}
-FIXTURE_TEARDOWN(slow) {}
+FIXTURE(slow){};
+FIXTURE_SETUP(slow)
+{
+}
+FIXTURE_TEARDOWN(slow)
+{
+}
 
 TEST_F_TIMEOUT(slow, real_model_shapes, 600)
 {
@@ -303,12 +308,14 @@ TEST(float_k_tails)
 			for (mi = 0; mi < 4; mi++) {
 				struct problem p;
 
-				ASSERT_EQ(0, make_problem(&p, weight_types[t], 19,
-							  k_tails[i], ms[mi]));
+				ASSERT_EQ(0,
+					  make_problem(&p, weight_types[t], 19,
+						       k_tails[i], ms[mi]));
 				for (isa = 0; isa < AMXRT_ISA_COUNT; isa++)
 					if (!amxrt_isa_usable(isa, NULL, 0))
-						EXPECT_EQ(0, run_problem(_metadata,
-									 &p, isa));
+						EXPECT_EQ(0,
+							  run_problem(_metadata,
+								      &p, isa));
 				free_problem(&p);
 			}
 		}

@@ -41,7 +41,7 @@ static uint8_t *random_rows(enum amxrt_type type, int64_t n, int64_t k)
 TEST(lossless_every_type_and_path)
 {
 	static const int64_t shapes[][2] = {
-		{ 1, 32 },   { 15, 32 }, { 16, 64 },  { 17, 96 },
+		{ 1, 32 },   { 15, 32 }, { 16, 64 },	{ 17, 96 },
 		{ 33, 160 }, { 64, 32 }, { 100, 2048 },
 	};
 	static const int64_t float_k[] = { 1, 7, 33, 100 };
@@ -55,7 +55,8 @@ TEST(lossless_every_type_and_path)
 		     t++) {
 			enum amxrt_type type = weight_types[t];
 			size_t nshapes = sizeof(shapes) / sizeof(shapes[0]);
-			size_t extra = amxrt_type_block_values(type) == 1 ? 4 : 0;
+			size_t extra = amxrt_type_block_values(type) == 1 ? 4 :
+									    0;
 
 			for (s = 0; s < nshapes + extra; s++) {
 				int64_t n = s < nshapes ? shapes[s][0] : 19;
@@ -77,8 +78,8 @@ TEST(lossless_every_type_and_path)
 				if (memcmp(rows, back, (size_t)bytes)) {
 					TH_LOG("%s on %s, %lld x %lld: unpack differs",
 					       amxrt_type_name(type),
-					       amxrt_isa_name(isa), (long long)n,
-					       (long long)k);
+					       amxrt_isa_name(isa),
+					       (long long)n, (long long)k);
 					ASSERT_TRUE(0);
 				}
 				amxrt_weight_free(w);

@@ -26,6 +26,7 @@ struct vector {
 	const char *q4_0, *q4_1, *q8_0, *q8_1; /* hex */
 };
 
+/* clang-format off */
 static const struct vector vectors[] = {
 	{ "ramp", { -16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 },
 	  "0040809191a2a2b3b3c4c4d5d5e6e6f7f7f8",
@@ -53,6 +54,7 @@ static const struct vector vectors[] = {
 	  "c811003c626850e7d0d7fe3a2f5459411fc2c9f12d68464a320ffabbe3205b7f3b23",
 	  "c811053a003c626850e7d0d7fe3a2f5459411fc2c9f12d68464a320ffabbe3205b7f3b23" },
 };
+/* clang-format on */
 
 static void unhex(const char *hex, uint8_t *out, size_t *len)
 {
@@ -67,9 +69,8 @@ static void unhex(const char *hex, uint8_t *out, size_t *len)
 	}
 }
 
-static int check_vector(struct __test_metadata *_metadata,
-			enum amxrt_type type, const struct vector *v,
-			const char *hex)
+static int check_vector(struct __test_metadata *_metadata, enum amxrt_type type,
+			const struct vector *v, const char *hex)
 {
 	uint8_t want[64], got[64];
 	size_t len;
@@ -99,10 +100,14 @@ TEST(quantizers_match_vectors)
 	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
 		const struct vector *v = &vectors[i];
 
-		EXPECT_EQ(0, check_vector(_metadata, AMXRT_TYPE_Q4_0, v, v->q4_0));
-		EXPECT_EQ(0, check_vector(_metadata, AMXRT_TYPE_Q4_1, v, v->q4_1));
-		EXPECT_EQ(0, check_vector(_metadata, AMXRT_TYPE_Q8_0, v, v->q8_0));
-		EXPECT_EQ(0, check_vector(_metadata, AMXRT_TYPE_Q8_1, v, v->q8_1));
+		EXPECT_EQ(0,
+			  check_vector(_metadata, AMXRT_TYPE_Q4_0, v, v->q4_0));
+		EXPECT_EQ(0,
+			  check_vector(_metadata, AMXRT_TYPE_Q4_1, v, v->q4_1));
+		EXPECT_EQ(0,
+			  check_vector(_metadata, AMXRT_TYPE_Q8_0, v, v->q8_0));
+		EXPECT_EQ(0,
+			  check_vector(_metadata, AMXRT_TYPE_Q8_1, v, v->q8_1));
 	}
 }
 
@@ -155,13 +160,13 @@ TEST(fp16_conversions)
 {
 	ASSERT_EQ(0x3c00, amxrt_fp32_to_fp16(1.0f));
 	ASSERT_EQ(0xc000, amxrt_fp32_to_fp16(-2.0f));
-	ASSERT_EQ(0x7bff, amxrt_fp32_to_fp16(65504.0f));	/* largest */
-	ASSERT_EQ(0x7c00, amxrt_fp32_to_fp16(65520.0f));	/* ties up to inf */
+	ASSERT_EQ(0x7bff, amxrt_fp32_to_fp16(65504.0f)); /* largest */
+	ASSERT_EQ(0x7c00, amxrt_fp32_to_fp16(65520.0f)); /* ties up to inf */
 	ASSERT_EQ(0x7bff, amxrt_fp32_to_fp16(65519.0f));
 	ASSERT_EQ(0x3555, amxrt_fp32_to_fp16(1.0f / 3.0f));
-	ASSERT_EQ(0x0001, amxrt_fp32_to_fp16(0x1p-24f));	/* subnormal */
-	ASSERT_EQ(0x0000, amxrt_fp32_to_fp16(0x1p-25f));	/* tie to even 0 */
-	ASSERT_EQ(0x0002, amxrt_fp32_to_fp16(0x3p-25f));	/* tie to even 2 */
+	ASSERT_EQ(0x0001, amxrt_fp32_to_fp16(0x1p-24f)); /* subnormal */
+	ASSERT_EQ(0x0000, amxrt_fp32_to_fp16(0x1p-25f)); /* tie to even 0 */
+	ASSERT_EQ(0x0002, amxrt_fp32_to_fp16(0x3p-25f)); /* tie to even 2 */
 	ASSERT_EQ(0x3c00, amxrt_fp32_to_fp16(1.0f + 0x1p-11f)); /* tie down */
 	ASSERT_EQ(0x3c02, amxrt_fp32_to_fp16(1.0f + 0x3p-11f)); /* tie up */
 	ASSERT_EQ(0x7e00, amxrt_fp32_to_fp16(NAN) & 0x7e00);
@@ -174,12 +179,13 @@ TEST(fp16_conversions)
 TEST(bf16_conversions)
 {
 	ASSERT_EQ(0x3f80, amxrt_fp32_to_bf16(1.0f));
-	ASSERT_EQ(0x3f80, amxrt_fp32_to_bf16(1.0f + 0x1p-8f));	/* tie, even */
-	ASSERT_EQ(0x3f82, amxrt_fp32_to_bf16(1.0f + 0x3p-8f));	/* tie, even */
+	ASSERT_EQ(0x3f80, amxrt_fp32_to_bf16(1.0f + 0x1p-8f)); /* tie, even */
+	ASSERT_EQ(0x3f82, amxrt_fp32_to_bf16(1.0f + 0x3p-8f)); /* tie, even */
 	ASSERT_EQ(0x3f81, amxrt_fp32_to_bf16(1.0f + 0x1p-8f + 0x1p-20f));
 	ASSERT_EQ(0xc000, amxrt_fp32_to_bf16(-2.0f));
 	ASSERT_EQ(0x7f80, amxrt_fp32_to_bf16(INFINITY));
-	ASSERT_EQ(0x7f80, amxrt_fp32_to_bf16(0x1.fffffep127f)); /* FLT_MAX rounds to inf */
+	ASSERT_EQ(0x7f80, amxrt_fp32_to_bf16(
+				  0x1.fffffep127f)); /* FLT_MAX rounds to inf */
 	{
 		/* a signalling NaN stays a NaN and becomes quiet */
 		uint32_t snan = 0x7f800001;
@@ -196,7 +202,7 @@ TEST(round_trip_bounds)
 {
 	enum amxrt_type types[] = { AMXRT_TYPE_Q4_0, AMXRT_TYPE_Q4_1,
 				    AMXRT_TYPE_Q8_0, AMXRT_TYPE_Q8_1,
-				    AMXRT_TYPE_F16, AMXRT_TYPE_BF16,
+				    AMXRT_TYPE_F16,  AMXRT_TYPE_BF16,
 				    AMXRT_TYPE_F32 };
 	const int64_t k = 4096;
 	float *x = test_matrix(1, k, 3.0f), *y = malloc(k * 4);
@@ -253,8 +259,8 @@ TEST(round_trip_bounds)
 			}
 			if (fabs((double)y[i] - x[i]) > bound) {
 				TH_LOG("%s: x[%lld] = %g decodes to %g (bound %g)",
-				       amxrt_type_name(type), (long long)i, x[i],
-				       y[i], bound);
+				       amxrt_type_name(type), (long long)i,
+				       x[i], y[i], bound);
 				ASSERT_TRUE(0);
 			}
 		}
@@ -287,8 +293,10 @@ TEST(type_table)
 		float x[32] = { 0 };
 		uint8_t b[64];
 
-		ASSERT_EQ(-EINVAL, amxrt_quantize_row(AMXRT_TYPE_Q4_0, x, b, 31));
-		ASSERT_EQ(-EINVAL, amxrt_dequantize_row((enum amxrt_type)4, b, x, 32));
+		ASSERT_EQ(-EINVAL,
+			  amxrt_quantize_row(AMXRT_TYPE_Q4_0, x, b, 31));
+		ASSERT_EQ(-EINVAL,
+			  amxrt_dequantize_row((enum amxrt_type)4, b, x, 32));
 	}
 }
 

@@ -35,21 +35,21 @@ enum amxrt_cpu_feature {
 	AMXRT_CPU_AMX_TILE = 1u << 8,
 	AMXRT_CPU_AMX_INT8 = 1u << 9,
 	AMXRT_CPU_AMX_BF16 = 1u << 10,
-	AMXRT_CPU_OS_AVX = 1u << 11,	/* XCR0 has SSE and AVX state */
+	AMXRT_CPU_OS_AVX = 1u << 11, /* XCR0 has SSE and AVX state */
 	AMXRT_CPU_OS_AVX512 = 1u << 12, /* XCR0 has opmask and ZMM state */
 	AMXRT_CPU_OS_XTILECFG = 1u << 13, /* XCR0 bit 17 */
 	AMXRT_CPU_OS_XTILEDATA = 1u << 14, /* XCR0 bit 18 */
-	AMXRT_CPU_AVXVNNI = 1u << 15,	/* VEX-encoded VNNI (AVX-VNNI) */
+	AMXRT_CPU_AVXVNNI = 1u << 15, /* VEX-encoded VNNI (AVX-VNNI) */
 	AMXRT_CPU_AVX512DQ = 1u << 16, /* CPUID.7.0:EBX[17] */
 };
 
 /* What CPUID, XGETBV and the kernel report. Filled by amxrt_cpu_detect(). */
 struct amxrt_cpu_info {
-	char vendor[13];	/* "GenuineIntel", "AuthenticAMD", ... */
-	char brand[49];		/* CPUID 0x80000002..4, trimmed */
+	char vendor[13]; /* "GenuineIntel", "AuthenticAMD", ... */
+	char brand[49]; /* CPUID 0x80000002..4, trimmed */
 	uint32_t family, model, stepping;
-	uint32_t features;	/* enum amxrt_cpu_feature bits */
-	uint64_t xcr0;		/* 0 when OSXSAVE is off */
+	uint32_t features; /* enum amxrt_cpu_feature bits */
+	uint64_t xcr0; /* 0 when OSXSAVE is off */
 
 	/* CPUID leaf 0x1D, palette 1 (all zero without AMX) */
 	uint32_t max_palette;
@@ -74,11 +74,11 @@ int amxrt_cpu_detect(struct amxrt_cpu_info *info);
 /* Why tile data permission was or was not granted. Append only. */
 enum amxrt_tile_status {
 	AMXRT_TILE_GRANTED = 0,
-	AMXRT_TILE_NO_CPU = 1,		/* CPU lacks AMX-TILE */
-	AMXRT_TILE_OLD_KERNEL = 2,	/* kernel older than 5.16: no XCOMP */
-	AMXRT_TILE_NOT_ENABLED = 3,	/* kernel or hypervisor keeps it off */
-	AMXRT_TILE_SIGSTACK = 4,	/* an alternate signal stack is too small */
-	AMXRT_TILE_REFUSED = 5,		/* the kernel said no for another reason */
+	AMXRT_TILE_NO_CPU = 1, /* CPU lacks AMX-TILE */
+	AMXRT_TILE_OLD_KERNEL = 2, /* kernel older than 5.16: no XCOMP */
+	AMXRT_TILE_NOT_ENABLED = 3, /* kernel or hypervisor keeps it off */
+	AMXRT_TILE_SIGSTACK = 4, /* an alternate signal stack is too small */
+	AMXRT_TILE_REFUSED = 5, /* the kernel said no for another reason */
 };
 
 /*
@@ -100,11 +100,11 @@ const char *amxrt_tile_status_str(enum amxrt_tile_status status);
 
 /* Instruction-set paths, slowest first. Append only. */
 enum amxrt_isa {
-	AMXRT_ISA_GENERIC = 0,	  /* portable C */
-	AMXRT_ISA_AVX2 = 1,	  /* AVX2 + FMA + F16C */
+	AMXRT_ISA_GENERIC = 0, /* portable C */
+	AMXRT_ISA_AVX2 = 1, /* AVX2 + FMA + F16C */
 	AMXRT_ISA_AVX512VNNI = 2, /* AVX-512 F/BW/VL/VNNI (+BF16) */
-	AMXRT_ISA_AMX = 3,	  /* AMX tiles for M > 1, AVX-512 VNNI for M = 1 */
-	AMXRT_ISA_AMX_SIM = 4,	  /* the AMX kernels on the software tile
+	AMXRT_ISA_AMX = 3, /* AMX tiles for M > 1, AVX-512 VNNI for M = 1 */
+	AMXRT_ISA_AMX_SIM = 4, /* the AMX kernels on the software tile
 				     model: for validation, very slow */
 	AMXRT_ISA_COUNT
 };

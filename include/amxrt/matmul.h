@@ -40,8 +40,8 @@ int amxrt_weight_pack(struct amxrt_weight **out, enum amxrt_type type,
 void amxrt_weight_free(struct amxrt_weight *w);
 
 /* Shape, type and path of a packed weight. */
-int64_t amxrt_weight_rows(const struct amxrt_weight *w);	/* N */
-int64_t amxrt_weight_cols(const struct amxrt_weight *w);	/* K */
+int64_t amxrt_weight_rows(const struct amxrt_weight *w); /* N */
+int64_t amxrt_weight_cols(const struct amxrt_weight *w); /* K */
 enum amxrt_type amxrt_weight_type(const struct amxrt_weight *w);
 enum amxrt_isa amxrt_weight_isa(const struct amxrt_weight *w);
 /* Bytes of packed data (what a pass over W reads from memory). */
