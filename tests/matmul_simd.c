@@ -65,12 +65,12 @@ struct prob {
 	enum amxrt_type type;
 	int64_t n, k, m, ldx;
 	uint8_t *rows;
-	float *x;		/* m x ldx */
-	float *yref;		/* amxrt_matmul_ref, m x n */
-	double *loose;		/* bound 1 without the float part */
-	double *ya, *ta;	/* same-activation reference and bound 2 */
-	double *yb, *tb;	/* bf16: bf16-rounded activations */
-	double *sabs;		/* sum |w x|, for bf16 rounding */
+	float *x; /* m x ldx */
+	float *yref; /* amxrt_matmul_ref, m x n */
+	double *loose; /* bound 1 without the float part */
+	double *ya, *ta; /* same-activation reference and bound 2 */
+	double *yb, *tb; /* bf16: bf16-rounded activations */
+	double *sabs; /* sum |w x|, for bf16 rounding */
 };
 
 static int usable(int isa, char *why, size_t len)
@@ -107,8 +107,8 @@ static void free_prob(struct prob *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int make_prob(struct prob *p, enum amxrt_type type, int64_t n,
-		     int64_t k, int64_t m, int64_t ldx)
+static int make_prob(struct prob *p, enum amxrt_type type, int64_t n, int64_t k,
+		     int64_t m, int64_t ldx)
 {
 	int64_t rb = amxrt_row_bytes(type, k), kp = (k + 31) / 32 * 32;
 	int64_t nb = kp / 32, i, j, l, b;
@@ -222,7 +222,8 @@ static int make_prob(struct prob *p, enum amxrt_type type, int64_t n,
 					}
 					ya += term * dq[i * nb + b];
 					mag += tmag * dq[i * nb + b];
-					qerr += amax[i * nb + b] / 254 * asum[b];
+					qerr += amax[i * nb + b] / 254 *
+						asum[b];
 				}
 				p->ta[o] = (double)(nb + 8) * 0x1p-22 * mag;
 				p->loose[o] = 1.001 * qerr;
@@ -257,8 +258,8 @@ out:
  * Run p on isa with threads (0: default); returns the number of bad
  * outputs (logged) or -1 if a call failed.
  */
-static int64_t run_prob(struct __test_metadata *_metadata,
-			const struct prob *p, int isa, int threads)
+static int64_t run_prob(struct __test_metadata *_metadata, const struct prob *p,
+			int isa, int threads)
 {
 	int64_t ldy = p->n + 5, rows = p->m + 1, i, j, bad = 0;
 	float *y = malloc((size_t)(rows * ldy) * 4);
@@ -331,26 +332,33 @@ static int64_t run_prob(struct __test_metadata *_metadata,
 	return bad;
 }
 
-FIXTURE(simd) {};
-FIXTURE_VARIANT(simd) {
+FIXTURE(simd){};
+FIXTURE_VARIANT(simd)
+{
 	int isa;
 };
-FIXTURE_VARIANT_ADD(simd, avx512vnni) {
+FIXTURE_VARIANT_ADD(simd, avx512vnni){
 	.isa = AMXRT_ISA_AVX512VNNI,
 };
-FIXTURE_VARIANT_ADD(simd, avx2) {
+FIXTURE_VARIANT_ADD(simd, avx2){
 	.isa = AMXRT_ISA_AVX2,
 };
-FIXTURE_SETUP(simd) {}
+FIXTURE_SETUP(simd)
+{
+}
 FIXTURE_TEARDOWN(simd)
 {
 	amxrt_set_threads(0);
 }
 
 /* A fixture only to give the long sweep its own timeout. */
-FIXTURE(simd_both) {};
-FIXTURE_SETUP(simd_both) {}
-FIXTURE_TEARDOWN(simd_both) {}
+FIXTURE(simd_both){};
+FIXTURE_SETUP(simd_both)
+{
+}
+FIXTURE_TEARDOWN(simd_both)
+{
+}
 
 static const int64_t grid_m[] = { 1, 2, 5, 16, 17, 64 };
 
@@ -370,16 +378,20 @@ TEST_F_TIMEOUT(simd, tails, 600)
 			if (is_int(all_types[t]) && ks[b] % 32)
 				continue;
 			for (a = 0; a < sizeof(ns) / sizeof(ns[0]); a++) {
-				for (c = 0; c < sizeof(grid_m) / sizeof(grid_m[0]);
+				for (c = 0;
+				     c < sizeof(grid_m) / sizeof(grid_m[0]);
 				     c++) {
 					struct prob p;
 					int64_t r;
 
-					ASSERT_EQ(0, make_prob(&p, all_types[t],
-							       ns[a], ks[b],
-							       grid_m[c],
-							       ks[b] + (c & 1) * 3));
-					r = run_prob(_metadata, &p, variant->isa,
+					ASSERT_EQ(
+						0,
+						make_prob(&p, all_types[t],
+							  ns[a], ks[b],
+							  grid_m[c],
+							  ks[b] + (c & 1) * 3));
+					r = run_prob(_metadata, &p,
+						     variant->isa,
 						     1 + (int)(runs % 2));
 					ASSERT_LE(0, r);
 					bad += r;
@@ -389,8 +401,7 @@ TEST_F_TIMEOUT(simd, tails, 600)
 			}
 		}
 	}
-	TH_LOG("%lld cases, %lld bad outputs", (long long)runs,
-	       (long long)bad);
+	TH_LOG("%lld cases, %lld bad outputs", (long long)runs, (long long)bad);
 	EXPECT_EQ(0, bad);
 }
 
@@ -401,7 +412,9 @@ TEST_F_TIMEOUT(simd, tails, 600)
 TEST_F_TIMEOUT(simd_both, real_model_shapes, 900)
 {
 	static const int64_t shapes[][2] = {
-		{ 2048, 2048 }, { 5632, 2048 }, { 151936, 64 },
+		{ 2048, 2048 },
+		{ 5632, 2048 },
+		{ 151936, 64 },
 	};
 	static const int64_t ms[] = { 1, 16 };
 	static const int isas[] = { AMXRT_ISA_AVX512VNNI, AMXRT_ISA_AVX2 };
@@ -418,9 +431,10 @@ TEST_F_TIMEOUT(simd_both, real_model_shapes, 900)
 			for (c = 0; c < 2; c++) {
 				struct prob p;
 
-				ASSERT_EQ(0, make_prob(&p, all_types[t],
-						       shapes[s][0], shapes[s][1],
-						       ms[c], shapes[s][1]));
+				ASSERT_EQ(0,
+					  make_prob(&p, all_types[t],
+						    shapes[s][0], shapes[s][1],
+						    ms[c], shapes[s][1]));
 				for (v = 0; v < 2; v++) {
 					int64_t r;
 
@@ -435,8 +449,7 @@ TEST_F_TIMEOUT(simd_both, real_model_shapes, 900)
 			}
 		}
 	}
-	TH_LOG("%lld runs, %lld bad outputs", (long long)runs,
-	       (long long)bad);
+	TH_LOG("%lld runs, %lld bad outputs", (long long)runs, (long long)bad);
 	EXPECT_EQ(0, bad);
 }
 
@@ -457,7 +470,8 @@ TEST_F(simd, kernel_names)
 					       variant->isa));
 		EXPECT_NE(NULL, strstr(amxrt_matmul_kernel_name(w, 1), "gemv"));
 		EXPECT_NE(NULL, strstr(amxrt_matmul_kernel_name(w, 2), "gemm"));
-		EXPECT_NE(NULL, strstr(amxrt_matmul_kernel_name(w, 512), "gemm"));
+		EXPECT_NE(NULL,
+			  strstr(amxrt_matmul_kernel_name(w, 512), "gemm"));
 		EXPECT_EQ(0, strncmp(amxrt_matmul_kernel_name(w, 1),
 				     variant->isa == AMXRT_ISA_AVX2 ? "avx2" :
 								      "avx512",
@@ -518,7 +532,8 @@ TEST_F(simd, stage_q8_bytes)
 				v = j == 0 ? 127.0f :
 				    j == 1 ? 0.49999997f :
 				    j == 2 ? -0.49999997f :
-					     (float)((int)(test_rand() % 509) - 254) *
+					     (float)((int)(test_rand() % 509) -
+						     254) *
 						     0.5f;
 				break;
 			case 4:
@@ -528,7 +543,8 @@ TEST_F(simd, stage_q8_bytes)
 							      -INFINITY;
 				break;
 			case 5:
-				v = (float)((int)(test_rand() % 2001) - 1000) / 8;
+				v = (float)((int)(test_rand() % 2001) - 1000) /
+				    8;
 				break;
 			}
 			x[j] = v;

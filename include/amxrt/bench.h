@@ -24,8 +24,8 @@ struct amxrt_limits {
 	double int8_tops;
 	/* Read bandwidth from memory in GB/s (1e9 bytes), all threads. */
 	double read_gbs;
-	int threads;		/* threads that ran (amxrt_threads()) */
-	size_t read_bytes;	/* size of the buffer streamed (>> LLC) */
+	int threads; /* threads that ran (amxrt_threads()) */
+	size_t read_bytes; /* size of the buffer streamed (>> LLC) */
 	/*
 	 * How each was measured, e.g. "avx512vnni vpdpbusd zmm",
 	 * "avx2 vpmaddubsw+vpmaddwd+vpaddd ymm" or "scalar C" for int8, and

@@ -28,11 +28,11 @@ enum level { LVL_SCALAR, LVL_AVX2, LVL_AVX512 };
 
 struct task {
 	enum level lvl;
-	int read;		/* 0: int8 loop, 1: read loop */
-	uint64_t iters;		/* int8 rounds per thread */
+	int read; /* 0: int8 loop, 1: read loop */
+	uint64_t iters; /* int8 rounds per thread */
 	char *buf;
-	size_t bytes;		/* whole buffer; each thread reads its part */
-	int init;		/* fill the buffer instead of reading it */
+	size_t bytes; /* whole buffer; each thread reads its part */
+	int init; /* fill the buffer instead of reading it */
 	_Atomic uint64_t sink;
 };
 
@@ -147,18 +147,24 @@ static int measure_int8(struct task *t, double budget, int nth, double *tops)
 	double dt, best = 0;
 	int err, i;
 
-	/* calibrate: grow a short run until it takes a measurable time */
+	/*
+	 * Calibrate: grow a run until it takes 20 ms, long enough that
+	 * starting and waking the threads (tens of microseconds, more for
+	 * the pool's very first run) does not count; each measured run then
+	 * takes its share of the budget, at least that long.
+	 */
 	t->read = 0;
 	t->iters = 1024;
 	for (;;) {
 		dt = timed(t, &err);
 		if (err)
 			return err;
-		if (dt > 2e-3 || t->iters > ((uint64_t)1 << 40))
+		if (dt > 20e-3 || t->iters > ((uint64_t)1 << 40))
 			break;
-		t->iters *= 4;
+		t->iters *= dt < 2e-3 ? 8 : 2;
 	}
-	t->iters = (uint64_t)((double)t->iters * (budget / RUNS) / dt) + 1;
+	if (budget / RUNS > dt)
+		t->iters = (uint64_t)((double)t->iters * (budget / RUNS) / dt);
 	for (i = 0; i < RUNS; i++) {
 		double ops;
 
@@ -228,15 +234,17 @@ int amxrt_measure_limits(struct amxrt_limits *out, double seconds)
 	if (err)
 		return err;
 
-	for (t.bytes = READ_BYTES_MAX; t.bytes >= READ_BYTES_MIN; t.bytes /= 2) {
+	for (t.bytes = READ_BYTES_MAX; t.bytes >= READ_BYTES_MIN;
+	     t.bytes /= 2) {
 		t.buf = aligned_alloc((size_t)2 << 20, t.bytes);
 		if (t.buf)
 			break;
 	}
 	if (!t.buf)
-		return amxrt_err(ENOMEM,
-				 "measure_limits: no memory for a %zu MiB buffer",
-				 READ_BYTES_MIN >> 20);
+		return amxrt_err(
+			ENOMEM,
+			"measure_limits: no memory for a %zu MiB buffer",
+			READ_BYTES_MIN >> 20);
 #ifdef MADV_HUGEPAGE
 	/* fewer page faults to fill it, and fewer TLB misses to read it */
 	madvise(t.buf, t.bytes, MADV_HUGEPAGE);

@@ -18,7 +18,7 @@
 #define AMXRT_LIMITS_CHAINS 16
 /* int8 operations (2 per multiply-accumulate) per chain step */
 #define AMXRT_LIMITS_AVX512_OPS 128 /* vpdpbusd zmm: 64 MACs */
-#define AMXRT_LIMITS_AVX2_OPS 64    /* vpmaddubsw+vpmaddwd+vpaddd ymm: 32 */
+#define AMXRT_LIMITS_AVX2_OPS 64 /* vpmaddubsw+vpmaddwd+vpaddd ymm: 32 */
 #define AMXRT_LIMITS_SCALAR_OPS 2
 
 uint64_t amxrt_limits_int8_avx512(uint64_t iters, uint32_t seed);

@@ -9,10 +9,14 @@
 #include "limits.h"
 
 #define CH(i) __m256i a##i = _mm256_set1_epi32((int)seed + i)
-#define DP(i)                                                                 \
-	a##i = _mm256_add_epi32(                                              \
+#define DP(i)                    \
+	a##i = _mm256_add_epi32( \
 		a##i, _mm256_madd_epi16(_mm256_maddubs_epi16(a##i, s), one))
-#define R4(m, o) m(o##0); m(o##1); m(o##2); m(o##3)
+#define R4(m, o) \
+	m(o##0); \
+	m(o##1); \
+	m(o##2); \
+	m(o##3)
 
 static uint64_t sum8(__m256i v)
 {
@@ -31,20 +35,27 @@ uint64_t amxrt_limits_int8_avx2(uint64_t iters, uint32_t seed)
 	__m256i t;
 	uint64_t n;
 
-	R4(CH, 0); R4(CH, 1); R4(CH, 2); R4(CH, 3);
+	R4(CH, 0);
+	R4(CH, 1);
+	R4(CH, 2);
+	R4(CH, 3);
 	for (n = 0; n < iters; n++) {
 		/* each chain multiplies its own sum, so none is shared */
-		R4(DP, 0); R4(DP, 1); R4(DP, 2); R4(DP, 3);
+		R4(DP, 0);
+		R4(DP, 1);
+		R4(DP, 2);
+		R4(DP, 3);
 	}
 	t = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a00, a01),
 					      _mm256_add_epi32(a02, a03)),
 			     _mm256_add_epi32(_mm256_add_epi32(a10, a11),
 					      _mm256_add_epi32(a12, a13)));
-	t = _mm256_add_epi32(t, _mm256_add_epi32(
-				     _mm256_add_epi32(_mm256_add_epi32(a20, a21),
-						      _mm256_add_epi32(a22, a23)),
-				     _mm256_add_epi32(_mm256_add_epi32(a30, a31),
-						      _mm256_add_epi32(a32, a33))));
+	t = _mm256_add_epi32(
+		t,
+		_mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a20, a21),
+						  _mm256_add_epi32(a22, a23)),
+				 _mm256_add_epi32(_mm256_add_epi32(a30, a31),
+						  _mm256_add_epi32(a32, a33))));
 	return sum8(t);
 }
 
@@ -56,16 +67,26 @@ uint64_t amxrt_limits_read_avx2(const void *buf, size_t bytes)
 	size_t i;
 
 	for (i = 0; i < bytes; i += 256) {
-		s0 = _mm256_add_epi64(s0, _mm256_load_si256((const __m256i *)(p + i)));
-		s1 = _mm256_add_epi64(s1, _mm256_load_si256((const __m256i *)(p + i + 32)));
-		s2 = _mm256_add_epi64(s2, _mm256_load_si256((const __m256i *)(p + i + 64)));
-		s3 = _mm256_add_epi64(s3, _mm256_load_si256((const __m256i *)(p + i + 96)));
-		s4 = _mm256_add_epi64(s4, _mm256_load_si256((const __m256i *)(p + i + 128)));
-		s5 = _mm256_add_epi64(s5, _mm256_load_si256((const __m256i *)(p + i + 160)));
-		s6 = _mm256_add_epi64(s6, _mm256_load_si256((const __m256i *)(p + i + 192)));
-		s7 = _mm256_add_epi64(s7, _mm256_load_si256((const __m256i *)(p + i + 224)));
+		s0 = _mm256_add_epi64(
+			s0, _mm256_load_si256((const __m256i *)(p + i)));
+		s1 = _mm256_add_epi64(
+			s1, _mm256_load_si256((const __m256i *)(p + i + 32)));
+		s2 = _mm256_add_epi64(
+			s2, _mm256_load_si256((const __m256i *)(p + i + 64)));
+		s3 = _mm256_add_epi64(
+			s3, _mm256_load_si256((const __m256i *)(p + i + 96)));
+		s4 = _mm256_add_epi64(
+			s4, _mm256_load_si256((const __m256i *)(p + i + 128)));
+		s5 = _mm256_add_epi64(
+			s5, _mm256_load_si256((const __m256i *)(p + i + 160)));
+		s6 = _mm256_add_epi64(
+			s6, _mm256_load_si256((const __m256i *)(p + i + 192)));
+		s7 = _mm256_add_epi64(
+			s7, _mm256_load_si256((const __m256i *)(p + i + 224)));
 	}
-	s0 = _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3));
-	s4 = _mm256_add_epi64(_mm256_add_epi64(s4, s5), _mm256_add_epi64(s6, s7));
+	s0 = _mm256_add_epi64(_mm256_add_epi64(s0, s1),
+			      _mm256_add_epi64(s2, s3));
+	s4 = _mm256_add_epi64(_mm256_add_epi64(s4, s5),
+			      _mm256_add_epi64(s6, s7));
 	return sum8(_mm256_add_epi64(s0, s4));
 }

@@ -9,7 +9,11 @@
 
 #define CH(i) __m512i a##i = _mm512_set1_epi32((int)seed + i)
 #define DP(i) a##i = _mm512_dpbusd_epi32(a##i, u, s)
-#define R4(m, o) m(o##0); m(o##1); m(o##2); m(o##3)
+#define R4(m, o) \
+	m(o##0); \
+	m(o##1); \
+	m(o##2); \
+	m(o##3)
 
 uint64_t amxrt_limits_int8_avx512(uint64_t iters, uint32_t seed)
 {
@@ -19,19 +23,26 @@ uint64_t amxrt_limits_int8_avx512(uint64_t iters, uint32_t seed)
 	__m512i t;
 	uint64_t n;
 
-	R4(CH, 0); R4(CH, 1); R4(CH, 2); R4(CH, 3);
+	R4(CH, 0);
+	R4(CH, 1);
+	R4(CH, 2);
+	R4(CH, 3);
 	for (n = 0; n < iters; n++) {
-		R4(DP, 0); R4(DP, 1); R4(DP, 2); R4(DP, 3);
+		R4(DP, 0);
+		R4(DP, 1);
+		R4(DP, 2);
+		R4(DP, 3);
 	}
 	t = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a00, a01),
 					      _mm512_add_epi32(a02, a03)),
 			     _mm512_add_epi32(_mm512_add_epi32(a10, a11),
 					      _mm512_add_epi32(a12, a13)));
-	t = _mm512_add_epi32(t, _mm512_add_epi32(
-				     _mm512_add_epi32(_mm512_add_epi32(a20, a21),
-						      _mm512_add_epi32(a22, a23)),
-				     _mm512_add_epi32(_mm512_add_epi32(a30, a31),
-						      _mm512_add_epi32(a32, a33))));
+	t = _mm512_add_epi32(
+		t,
+		_mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a20, a21),
+						  _mm512_add_epi32(a22, a23)),
+				 _mm512_add_epi32(_mm512_add_epi32(a30, a31),
+						  _mm512_add_epi32(a32, a33))));
 	return (uint64_t)(uint32_t)_mm512_reduce_add_epi32(t);
 }
 
@@ -52,7 +63,9 @@ uint64_t amxrt_limits_read_avx512(const void *buf, size_t bytes)
 		s6 = _mm512_add_epi64(s6, _mm512_load_si512(p + i + 384));
 		s7 = _mm512_add_epi64(s7, _mm512_load_si512(p + i + 448));
 	}
-	s0 = _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3));
-	s4 = _mm512_add_epi64(_mm512_add_epi64(s4, s5), _mm512_add_epi64(s6, s7));
+	s0 = _mm512_add_epi64(_mm512_add_epi64(s0, s1),
+			      _mm512_add_epi64(s2, s3));
+	s4 = _mm512_add_epi64(_mm512_add_epi64(s4, s5),
+			      _mm512_add_epi64(s6, s7));
 	return (uint64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(s0, s4));
 }

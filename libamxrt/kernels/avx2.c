@@ -67,8 +67,8 @@ AI int64_t min64(int64_t a, int64_t b)
 }
 
 /* Store the 16 columns of panel p of one row, only those < n. */
-AI void store16(const struct amxrt_weight *w, float *yrow, int64_t p,
-		__m256 lo, __m256 hi)
+AI void store16(const struct amxrt_weight *w, float *yrow, int64_t p, __m256 lo,
+		__m256 hi)
 {
 	int64_t left = w->n - p * AMXRT_PANEL_ROWS;
 	float *dst = yrow + p * AMXRT_PANEL_ROWS;
@@ -130,9 +130,9 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 			UNROLL
 			for (i = 0; i < MR; i++)
 				UNROLL
-				for (j = 0; j < P; j++)
-					acc[i][j][0] = acc[i][j][1] =
-						_mm256_setzero_si256();
+			for (j = 0; j < P; j++)
+				acc[i][j][0] = acc[i][j][1] =
+					_mm256_setzero_si256();
 			NO_UNROLL
 			for (g = 0; g < 8; g++) {
 				__m256i qv[MAX_P][2], av[MAX_P][2];
@@ -142,32 +142,36 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 					UNROLL
 					for (h = 0; h < 2; h++) {
 						qv[j][h] = _mm256_xor_si256(
-							_mm256_load_si256(
-								(const __m256i *)(qs[j] +
-										  b * 512 +
-										  64 * g +
-										  32 * h)),
+							_mm256_load_si256((
+								const __m256i
+									*)(qs[j] +
+									   b * 512 +
+									   64 * g +
+									   32 * h)),
 							flip);
-						av[j][h] = _mm256_abs_epi8(qv[j][h]);
+						av[j][h] = _mm256_abs_epi8(
+							qv[j][h]);
 					}
 				}
 				UNROLL
 				for (i = 0; i < MR; i++) {
-					__m256i x = bcast4(aq[i] + 32 * b + 4 * g);
+					__m256i x =
+						bcast4(aq[i] + 32 * b + 4 * g);
 
 					UNROLL
 					for (j = 0; j < P; j++)
 						UNROLL
-						for (h = 0; h < 2; h++)
-							acc[i][j][h] = _mm256_add_epi32(
-								acc[i][j][h],
-								_mm256_madd_epi16(
-									_mm256_maddubs_epi16(
-										av[j][h],
-										_mm256_sign_epi8(
-											x,
-											qv[j][h])),
-									ones));
+					for (h = 0; h < 2; h++)
+						acc[i][j][h] = _mm256_add_epi32(
+							acc[i][j][h],
+							_mm256_madd_epi16(
+								_mm256_maddubs_epi16(
+									av[j][h],
+									_mm256_sign_epi8(
+										x,
+										qv[j]
+										  [h])),
+								ones));
 				}
 			}
 		} else {
@@ -176,9 +180,9 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 			UNROLL
 			for (i = 0; i < MR; i++)
 				UNROLL
-				for (j = 0; j < P; j++)
-					s16[i][j][0] = s16[i][j][1] =
-						_mm256_setzero_si256();
+			for (j = 0; j < P; j++)
+				s16[i][j][0] = s16[i][j][1] =
+					_mm256_setzero_si256();
 			NO_UNROLL
 			for (g = 0; g < 4; g++) {
 				__m256i wl[MAX_P][2], wh[MAX_P][2];
@@ -188,51 +192,56 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 					UNROLL
 					for (h = 0; h < 2; h++) {
 						__m256i v = _mm256_load_si256(
-							(const __m256i *)(qs[j] +
-									  b * 256 +
-									  64 * g +
-									  32 * h));
+							(const __m256i
+								 *)(qs[j] +
+								    b * 256 +
+								    64 * g +
+								    32 * h));
 
-						wl[j][h] = _mm256_and_si256(v, lo4);
+						wl[j][h] = _mm256_and_si256(
+							v, lo4);
 						wh[j][h] = _mm256_and_si256(
-							_mm256_srli_epi16(v, 4), lo4);
+							_mm256_srli_epi16(v, 4),
+							lo4);
 					}
 				}
 				UNROLL
 				for (i = 0; i < MR; i++) {
-					__m256i xl = bcast4(aq[i] + 32 * b + 4 * g);
-					__m256i xh =
-						bcast4(aq[i] + 32 * b + 16 + 4 * g);
+					__m256i xl =
+						bcast4(aq[i] + 32 * b + 4 * g);
+					__m256i xh = bcast4(aq[i] + 32 * b +
+							    16 + 4 * g);
 
 					UNROLL
 					for (j = 0; j < P; j++)
 						UNROLL
-						for (h = 0; h < 2; h++)
-							s16[i][j][h] = _mm256_add_epi16(
-								s16[i][j][h],
-								_mm256_add_epi16(
-									_mm256_maddubs_epi16(
-										wl[j][h],
-										xl),
-									_mm256_maddubs_epi16(
-										wh[j][h],
-										xh)));
+					for (h = 0; h < 2; h++)
+						s16[i][j][h] = _mm256_add_epi16(
+							s16[i][j][h],
+							_mm256_add_epi16(
+								_mm256_maddubs_epi16(
+									wl[j][h],
+									xl),
+								_mm256_maddubs_epi16(
+									wh[j][h],
+									xh)));
 				}
 			}
 			UNROLL
 			for (i = 0; i < MR; i++) {
 				__m256i init = type == AMXRT_TYPE_Q4_0 ?
-						       _mm256_set1_epi32(-8 * as[i][b]) :
+						       _mm256_set1_epi32(
+							       -8 * as[i][b]) :
 						       _mm256_setzero_si256();
 
 				UNROLL
 				for (j = 0; j < P; j++)
 					UNROLL
-					for (h = 0; h < 2; h++)
-						acc[i][j][h] = _mm256_add_epi32(
-							init,
-							_mm256_madd_epi16(s16[i][j][h],
-									  ones));
+				for (h = 0; h < 2; h++)
+					acc[i][j][h] = _mm256_add_epi32(
+						init,
+						_mm256_madd_epi16(s16[i][j][h],
+								  ones));
 			}
 		}
 		{
@@ -248,11 +257,12 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 				UNROLL
 				for (j = 0; j < P; j++)
 					UNROLL
-					for (h = 0; h < 2; h++)
-						f[i][j][h] = _mm256_fmadd_ps(
-							_mm256_cvtepi32_ps(acc[i][j][h]),
-							_mm256_mul_ps(d[j][h], da),
-							f[i][j][h]);
+				for (h = 0; h < 2; h++)
+					f[i][j][h] = _mm256_fmadd_ps(
+						_mm256_cvtepi32_ps(
+							acc[i][j][h]),
+						_mm256_mul_ps(d[j][h], da),
+						f[i][j][h]);
 			}
 		}
 		if (type == AMXRT_TYPE_Q4_1) {
@@ -269,9 +279,9 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 				UNROLL
 				for (j = 0; j < P; j++)
 					UNROLL
-					for (h = 0; h < 2; h++)
-						f[i][j][h] = _mm256_fmadd_ps(
-							mv[j][h], ds, f[i][j][h]);
+				for (h = 0; h < 2; h++)
+					f[i][j][h] = _mm256_fmadd_ps(
+						mv[j][h], ds, f[i][j][h]);
 			}
 		}
 	}
@@ -292,12 +302,13 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 enum flt_kind {
 	FLT_F32,
 	FLT_F16,
-	FLT_BF16,	/* widened to f32 by shifts */
+	FLT_BF16, /* widened to f32 by shifts */
 };
 
 AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		 float *y, int64_t ldy, int64_t m0, int64_t mreal, int64_t p,
-		 const int MR, const int P, const int U, const enum flt_kind kind)
+		 const int MR, const int P, const int U,
+		 const enum flt_kind kind)
 {
 	const int64_t kp = a->kp;
 	const __m256i hi16 = _mm256_set1_epi32((int)0xffff0000u);
@@ -316,9 +327,8 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		UNROLL
 		for (u = 0; u < U; u++)
 			UNROLL
-			for (j = 0; j < P; j++)
-				f[u][i][j][0] = f[u][i][j][1] =
-					_mm256_setzero_ps();
+		for (j = 0; j < P; j++)
+			f[u][i][j][0] = f[u][i][j][1] = _mm256_setzero_ps();
 	}
 
 	if (kind != FLT_BF16) {
@@ -330,33 +340,41 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 				UNROLL
 				for (j = 0; j < P; j++) {
 					if (kind == FLT_F32) {
-						const float *src = (const float *)(pan[j] +
-										   64 * (k + u));
+						const float *src =
+							(const float
+								 *)(pan[j] +
+								    64 * (k +
+									  u));
 
 						wv[j][0] = _mm256_load_ps(src);
-						wv[j][1] = _mm256_load_ps(src + 8);
+						wv[j][1] =
+							_mm256_load_ps(src + 8);
 					} else {
 						const __m128i *src =
-							(const __m128i *)(pan[j] +
-									  32 * (k + u));
+							(const __m128i
+								 *)(pan[j] +
+								    32 * (k +
+									  u));
 
 						wv[j][0] = _mm256_cvtph_ps(
 							_mm_load_si128(src));
 						wv[j][1] = _mm256_cvtph_ps(
-							_mm_load_si128(src + 1));
+							_mm_load_si128(src +
+								       1));
 					}
 				}
 				UNROLL
 				for (i = 0; i < MR; i++) {
-					__m256 x = _mm256_broadcast_ss(af[i] + k + u);
+					__m256 x = _mm256_broadcast_ss(af[i] +
+								       k + u);
 
 					UNROLL
 					for (j = 0; j < P; j++)
 						UNROLL
-						for (h = 0; h < 2; h++)
-							f[u][i][j][h] = _mm256_fmadd_ps(
-								wv[j][h], x,
-								f[u][i][j][h]);
+					for (h = 0; h < 2; h++)
+						f[u][i][j][h] = _mm256_fmadd_ps(
+							wv[j][h], x,
+							f[u][i][j][h]);
 				}
 			}
 		}
@@ -373,33 +391,37 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 					UNROLL
 					for (h = 0; h < 2; h++) {
 						__m256i v = _mm256_load_si256(
-							(const __m256i *)(pan[j] +
-									  64 * c +
-									  32 * h));
+							(const __m256i
+								 *)(pan[j] +
+								    64 * c +
+								    32 * h));
 
 						we[j][h] = _mm256_castsi256_ps(
-							_mm256_slli_epi32(v, 16));
+							_mm256_slli_epi32(v,
+									  16));
 						wo[j][h] = _mm256_castsi256_ps(
-							_mm256_and_si256(v, hi16));
+							_mm256_and_si256(v,
+									 hi16));
 					}
 				}
 				UNROLL
 				for (i = 0; i < MR; i++) {
-					__m256 xe = _mm256_broadcast_ss(af[i] + 2 * c);
-					__m256 xo =
-						_mm256_broadcast_ss(af[i] + 2 * c + 1);
+					__m256 xe = _mm256_broadcast_ss(af[i] +
+									2 * c);
+					__m256 xo = _mm256_broadcast_ss(
+						af[i] + 2 * c + 1);
 
 					UNROLL
 					for (j = 0; j < P; j++)
 						UNROLL
-						for (h = 0; h < 2; h++) {
-							f[u][i][j][h] = _mm256_fmadd_ps(
-								we[j][h], xe,
-								f[u][i][j][h]);
-							f[u][i][j][h] = _mm256_fmadd_ps(
-								wo[j][h], xo,
-								f[u][i][j][h]);
-						}
+					for (h = 0; h < 2; h++) {
+						f[u][i][j][h] = _mm256_fmadd_ps(
+							we[j][h], xe,
+							f[u][i][j][h]);
+						f[u][i][j][h] = _mm256_fmadd_ps(
+							wo[j][h], xo,
+							f[u][i][j][h]);
+					}
 				}
 			}
 		}
@@ -488,22 +510,22 @@ AI void flt_gemm(const struct amxrt_weight *w, const struct amxrt_act *a,
 	}
 }
 
-#define DEFINE_KERNELS(name, shape, arg)                                      \
-	static void name##_gemv(const struct amxrt_weight *w,                 \
-				const struct amxrt_act *a, float *y,          \
-				int64_t ldy, int64_t p0, int64_t p1,          \
-				void *scratch)                                \
-	{                                                                     \
-		(void)scratch;                                                \
-		shape##_gemv(w, a, y, ldy, p0, p1, arg);                      \
-	}                                                                     \
-	static void name##_gemm(const struct amxrt_weight *w,                 \
-				const struct amxrt_act *a, float *y,          \
-				int64_t ldy, int64_t p0, int64_t p1,          \
-				void *scratch)                                \
-	{                                                                     \
-		(void)scratch;                                                \
-		shape##_gemm(w, a, y, ldy, p0, p1, arg);                      \
+#define DEFINE_KERNELS(name, shape, arg)                             \
+	static void name##_gemv(const struct amxrt_weight *w,        \
+				const struct amxrt_act *a, float *y, \
+				int64_t ldy, int64_t p0, int64_t p1, \
+				void *scratch)                       \
+	{                                                            \
+		(void)scratch;                                       \
+		shape##_gemv(w, a, y, ldy, p0, p1, arg);             \
+	}                                                            \
+	static void name##_gemm(const struct amxrt_weight *w,        \
+				const struct amxrt_act *a, float *y, \
+				int64_t ldy, int64_t p0, int64_t p1, \
+				void *scratch)                       \
+	{                                                            \
+		(void)scratch;                                       \
+		shape##_gemm(w, a, y, ldy, p0, p1, arg);             \
 	}
 
 DEFINE_KERNELS(q4_0, int, AMXRT_TYPE_Q4_0)
@@ -518,7 +540,8 @@ DEFINE_KERNELS(bf16, flt, FLT_BF16)
 /* roundf() of each lane, exactly (see avx512.c) */
 AI __m256 round_half_away(__m256 v)
 {
-	const __m256 sign = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
+	const __m256 sign =
+		_mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
 	__m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
 	__m256 fr = _mm256_andnot_ps(sign, _mm256_sub_ps(v, t));
 	__m256 up = _mm256_cmp_ps(fr, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
@@ -536,7 +559,8 @@ AI __m256 round_half_away(__m256 v)
 static void stage_q8_avx2(const float *x, int64_t k, int64_t kp, int8_t *q,
 			  float *d, int32_t *s)
 {
-	const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+	const __m256 absmask =
+		_mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
 	const __m256i bad = _mm256_set1_epi32((int)0x80000000u);
 	int64_t b;
 	int c;
@@ -552,10 +576,12 @@ static void stage_q8_avx2(const float *x, int64_t k, int64_t kp, int8_t *q,
 		n = n < 0 ? 0 : (n > AMXRT_BLOCK_K ? AMXRT_BLOCK_K : n);
 		if (n == AMXRT_BLOCK_K) {
 			for (c = 0; c < 4; c++)
-				xv[c] = _mm256_loadu_ps(x + b * AMXRT_BLOCK_K + 8 * c);
+				xv[c] = _mm256_loadu_ps(x + b * AMXRT_BLOCK_K +
+							8 * c);
 		} else {
 			memset(buf, 0, sizeof(buf));
-			memcpy(buf, x + b * AMXRT_BLOCK_K, (size_t)n * sizeof(float));
+			memcpy(buf, x + b * AMXRT_BLOCK_K,
+			       (size_t)n * sizeof(float));
 			for (c = 0; c < 4; c++)
 				xv[c] = _mm256_loadu_ps(buf + 8 * c);
 		}
@@ -586,8 +612,9 @@ static void stage_q8_avx2(const float *x, int64_t k, int64_t kp, int8_t *q,
 		s32 = _mm256_add_epi32(_mm256_add_epi32(iv[0], iv[1]),
 				       _mm256_add_epi32(iv[2], iv[3]));
 		{
-			__m128i t = _mm_add_epi32(_mm256_castsi256_si128(s32),
-						  _mm256_extracti128_si256(s32, 1));
+			__m128i t =
+				_mm_add_epi32(_mm256_castsi256_si128(s32),
+					      _mm256_extracti128_si256(s32, 1));
 
 			t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
 			t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
@@ -598,12 +625,12 @@ static void stage_q8_avx2(const float *x, int64_t k, int64_t kp, int8_t *q,
 
 /* ---- kernel table ----------------------------------------------------- */
 
-#define KERNEL(var, nm, kind, f)                                              \
-	static const struct amxrt_kernel var = {                              \
-		.name = nm,                                                   \
-		.act = kind,                                                  \
-		.fn = f,                                                      \
-		.stage_q8 = stage_q8_avx2,                                    \
+#define KERNEL(var, nm, kind, f)                 \
+	static const struct amxrt_kernel var = { \
+		.name = nm,                      \
+		.act = kind,                     \
+		.fn = f,                         \
+		.stage_q8 = stage_q8_avx2,       \
 	}
 
 KERNEL(k_q4_0_gemv, "avx2 q4_0 gemv vpmaddubsw 1x2 panels", AMXRT_ACT_Q8,

@@ -48,7 +48,7 @@
 #define GEMM_P 2
 #endif
 #ifndef GEMV_P
-#define GEMV_P 4  /* divides the dispatcher's unit of 4 panels */
+#define GEMV_P 4 /* divides the dispatcher's unit of 4 panels */
 #endif
 
 /* Array bounds for the tile routines (the shapes used are constants). */
@@ -100,8 +100,8 @@ AI int64_t min64(int64_t a, int64_t b)
  */
 struct tile_pf {
 	const char *base;
-	int64_t lines;		/* lines to fetch in this tile */
-	int64_t per_block;	/* of them, per block */
+	int64_t lines; /* lines to fetch in this tile */
+	int64_t per_block; /* of them, per block */
 };
 
 AI void pf_slice(struct tile_pf *pf, const struct amxrt_weight *w,
@@ -180,9 +180,10 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 
 		UNROLL
 		for (i = 0; i < MR; i++) {
-			__m512i init = !off ? _mm512_setzero_si512() :
-				       corr ? _mm512_set1_epi32(corr[i * nb + b]) :
-					      _mm512_set1_epi32(-off * as[i][b]);
+			__m512i init =
+				!off ? _mm512_setzero_si512() :
+				corr ? _mm512_set1_epi32(corr[i * nb + b]) :
+				       _mm512_set1_epi32(-off * as[i][b]);
 
 			UNROLL
 			for (j = 0; j < P; j++)
@@ -195,17 +196,20 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 
 				UNROLL
 				for (j = 0; j < P; j++) {
-					const uint8_t *src = qs[j] + b * 512 + 64 * g;
+					const uint8_t *src =
+						qs[j] + b * 512 + 64 * g;
 
 					if (GEMV_PREFETCH && MR == 1)
-						_mm_prefetch((const char *)src +
-								     GEMV_PREFETCH,
-							     _MM_HINT_T0);
+						_mm_prefetch(
+							(const char *)src +
+								GEMV_PREFETCH,
+							_MM_HINT_T0);
 					wv[j] = _mm512_load_si512(src);
 				}
 				UNROLL
 				for (i = 0; i < MR; i++) {
-					__m512i av = bcast4(aq[i] + 32 * b + 4 * g);
+					__m512i av =
+						bcast4(aq[i] + 32 * b + 4 * g);
 
 					UNROLL
 					for (j = 0; j < P; j++)
@@ -220,13 +224,15 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 
 				UNROLL
 				for (j = 0; j < P; j++) {
-					const uint8_t *src = qs[j] + b * 256 + 64 * g;
+					const uint8_t *src =
+						qs[j] + b * 256 + 64 * g;
 					__m512i v;
 
 					if (GEMV_PREFETCH && MR == 1)
-						_mm_prefetch((const char *)src +
-								     GEMV_PREFETCH,
-							     _MM_HINT_T0);
+						_mm_prefetch(
+							(const char *)src +
+								GEMV_PREFETCH,
+							_MM_HINT_T0);
 					v = _mm512_load_si512(src);
 					wl[j] = _mm512_and_si512(v, lo4);
 					wh[j] = _mm512_and_si512(
@@ -234,9 +240,10 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 				}
 				UNROLL
 				for (i = 0; i < MR; i++) {
-					__m512i al = bcast4(aq[i] + 32 * b + 4 * g);
-					__m512i ah =
-						bcast4(aq[i] + 32 * b + 16 + 4 * g);
+					__m512i al =
+						bcast4(aq[i] + 32 * b + 4 * g);
+					__m512i ah = bcast4(aq[i] + 32 * b +
+							    16 + 4 * g);
 
 					UNROLL
 					for (j = 0; j < P; j++) {
@@ -262,7 +269,8 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 				for (j = 0; j < P; j++)
 					f[i][j] = _mm512_fmadd_ps(
 						_mm512_cvtepi32_ps(acc[i][j]),
-						_mm512_mul_ps(d[j], da), f[i][j]);
+						_mm512_mul_ps(d[j], da),
+						f[i][j]);
 			}
 		}
 		if (type == AMXRT_TYPE_Q4_1) {
@@ -290,9 +298,9 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 			break;
 		UNROLL
 		for (j = 0; j < P; j++)
-			_mm512_mask_storeu_ps(y + (m0 + i) * ldy +
-						      (p + j) * AMXRT_PANEL_ROWS,
-					      col_mask(w, p + j), f[i][j]);
+			_mm512_mask_storeu_ps(
+				y + (m0 + i) * ldy + (p + j) * AMXRT_PANEL_ROWS,
+				col_mask(w, p + j), f[i][j]);
 	}
 }
 
@@ -301,8 +309,8 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 enum flt_kind {
 	FLT_F32,
 	FLT_F16,
-	FLT_BF16_DP,	/* vdpbf16ps, bf16 activations */
-	FLT_BF16_WIDE,	/* bf16 widened to f32 by shifts, f32 activations */
+	FLT_BF16_DP, /* vdpbf16ps, bf16 activations */
+	FLT_BF16_WIDE, /* bf16 widened to f32 by shifts, f32 activations */
 };
 
 /*
@@ -311,7 +319,8 @@ enum flt_kind {
  */
 AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		 float *y, int64_t ldy, int64_t m0, int64_t mreal, int64_t p,
-		 const int MR, const int P, const int U, const enum flt_kind kind)
+		 const int MR, const int P, const int U,
+		 const enum flt_kind kind)
 {
 	const int64_t kp = a->kp;
 	const uint8_t *pan[MAX_P];
@@ -333,8 +342,8 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		UNROLL
 		for (u = 0; u < U; u++)
 			UNROLL
-			for (j = 0; j < P; j++)
-				f[u][i][j] = _mm512_setzero_ps();
+		for (j = 0; j < P; j++)
+			f[u][i][j] = _mm512_setzero_ps();
 	}
 
 	if (kind == FLT_F32 || kind == FLT_F16) {
@@ -349,12 +358,11 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 						wv[j] = _mm512_load_ps(
 							pan[j] + 64 * (k + u));
 					else
-						wv[j] = _mm512_cvtph_ps(
-							_mm256_load_si256(
-								(const __m256i
-									 *)(pan[j] +
-									    32 * (k +
-										  u))));
+						wv[j] = _mm512_cvtph_ps(_mm256_load_si256(
+							(const __m256i
+								 *)(pan[j] +
+								    32 * (k +
+									  u))));
 				}
 				UNROLL
 				for (i = 0; i < MR; i++) {
@@ -377,37 +385,46 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 
 				UNROLL
 				for (j = 0; j < P; j++)
-					wv[j] = _mm512_load_si512(pan[j] + 64 * c);
+					wv[j] = _mm512_load_si512(pan[j] +
+								  64 * c);
 				UNROLL
 				for (i = 0; i < MR; i++) {
 					if (kind == FLT_BF16_DP) {
-						__m512i av = bcast4(abf[i] + 2 * c);
+						__m512i av =
+							bcast4(abf[i] + 2 * c);
 
 						UNROLL
 						for (j = 0; j < P; j++)
-							f[u][i][j] = _mm512_dpbf16_ps(
-								f[u][i][j],
-								(__m512bh)wv[j],
-								(__m512bh)av);
+							f[u][i]
+							 [j] = _mm512_dpbf16_ps(
+								 f[u][i][j],
+								 (__m512bh)wv[j],
+								 (__m512bh)av);
 					} else {
-						__m512 ae = bcastf(af[i] + 2 * c);
-						__m512 ao = bcastf(af[i] + 2 * c + 1);
+						__m512 ae =
+							bcastf(af[i] + 2 * c);
+						__m512 ao = bcastf(af[i] +
+								   2 * c + 1);
 
 						UNROLL
 						for (j = 0; j < P; j++) {
 							__m512 we = _mm512_castsi512_ps(
 								_mm512_slli_epi32(
-									wv[j], 16));
-							__m512 wo = _mm512_castsi512_ps(
-								_mm512_and_si512(
 									wv[j],
-									_mm512_set1_epi32(
-										(int)0xffff0000u)));
+									16));
+							__m512 wo = _mm512_castsi512_ps(_mm512_and_si512(
+								wv[j],
+								_mm512_set1_epi32((
+									int)0xffff0000u)));
 
-							f[u][i][j] = _mm512_fmadd_ps(
-								we, ae, f[u][i][j]);
-							f[u][i][j] = _mm512_fmadd_ps(
-								wo, ao, f[u][i][j]);
+							f[u][i]
+							 [j] = _mm512_fmadd_ps(
+								 we, ae,
+								 f[u][i][j]);
+							f[u][i]
+							 [j] = _mm512_fmadd_ps(
+								 wo, ao,
+								 f[u][i][j]);
 						}
 					}
 				}
@@ -426,9 +443,9 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 			UNROLL
 			for (u = 1; u < U; u++)
 				s = _mm512_add_ps(s, f[u][i][j]);
-			_mm512_mask_storeu_ps(y + (m0 + i) * ldy +
-						      (p + j) * AMXRT_PANEL_ROWS,
-					      col_mask(w, p + j), s);
+			_mm512_mask_storeu_ps(
+				y + (m0 + i) * ldy + (p + j) * AMXRT_PANEL_ROWS,
+				col_mask(w, p + j), s);
 		}
 	}
 }
@@ -438,7 +455,7 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 /* Rows per pass over the panels: as many as keep the activations in L2. */
 static int64_t rows_per_pass(const struct amxrt_act *a, int mr)
 {
-	size_t row = (size_t)a->kp * (a->kind == AMXRT_ACT_Q8 ? 1 :
+	size_t row = (size_t)a->kp * (a->kind == AMXRT_ACT_Q8	? 1 :
 				      a->kind == AMXRT_ACT_BF16 ? 2 :
 								  4);
 	int64_t r = (int64_t)(ACT_L2_BYTES / row) / mr * mr;
@@ -507,60 +524,60 @@ AI void int_gemm(const struct amxrt_weight *w, const struct amxrt_act *a,
 	}
 }
 
-#define DEFINE_INT_KERNELS(name, type)                                        \
-	static void name##_gemv(const struct amxrt_weight *w,                 \
-				const struct amxrt_act *a, float *y,          \
-				int64_t ldy, int64_t p0, int64_t p1,          \
-				void *scratch)                                \
-	{                                                                     \
-		(void)scratch;                                                \
-		int_gemv(w, a, y, ldy, p0, p1, type);                         \
-	}                                                                     \
-	static void name##_gemm(const struct amxrt_weight *w,                 \
-				const struct amxrt_act *a, float *y,          \
-				int64_t ldy, int64_t p0, int64_t p1,          \
-				void *scratch)                                \
-	{                                                                     \
-		int_gemm(w, a, y, ldy, p0, p1, scratch, type);                \
+#define DEFINE_INT_KERNELS(name, type)                               \
+	static void name##_gemv(const struct amxrt_weight *w,        \
+				const struct amxrt_act *a, float *y, \
+				int64_t ldy, int64_t p0, int64_t p1, \
+				void *scratch)                       \
+	{                                                            \
+		(void)scratch;                                       \
+		int_gemv(w, a, y, ldy, p0, p1, type);                \
+	}                                                            \
+	static void name##_gemm(const struct amxrt_weight *w,        \
+				const struct amxrt_act *a, float *y, \
+				int64_t ldy, int64_t p0, int64_t p1, \
+				void *scratch)                       \
+	{                                                            \
+		int_gemm(w, a, y, ldy, p0, p1, scratch, type);       \
 	}
 
 DEFINE_INT_KERNELS(q4_0, AMXRT_TYPE_Q4_0)
 DEFINE_INT_KERNELS(q4_1, AMXRT_TYPE_Q4_1)
 DEFINE_INT_KERNELS(q8_0, AMXRT_TYPE_Q8_0)
 
-#define DEFINE_FLT_KERNELS(name, kind)                                        \
-	static void name##_gemv(const struct amxrt_weight *w,                 \
-				const struct amxrt_act *a, float *y,          \
-				int64_t ldy, int64_t p0, int64_t p1,          \
-				void *scratch)                                \
-	{                                                                     \
-		int64_t p = p0;                                               \
-                                                                              \
-		(void)scratch;                                                \
-		for (; p + GEMV_P <= p1; p += GEMV_P)                         \
-			flt_tile(w, a, y, ldy, 0, 1, p, 1, GEMV_P, 2, kind);  \
-		for (; p < p1; p++)                                           \
-			flt_tile(w, a, y, ldy, 0, 1, p, 1, 1, 4, kind);       \
-	}                                                                     \
-	static void name##_gemm(const struct amxrt_weight *w,                 \
-				const struct amxrt_act *a, float *y,          \
-				int64_t ldy, int64_t p0, int64_t p1,          \
-				void *scratch)                                \
-	{                                                                     \
-		int64_t step = rows_per_pass(a, GEMM_MR), r0, r1, p, i;       \
-                                                                              \
-		(void)scratch;                                                \
-		for (r0 = 0; r0 < a->m; r0 += step) {                         \
-			r1 = min64(r0 + step, a->m);                          \
-			for (p = p0; p + GEMM_P <= p1; p += GEMM_P)           \
-				for (i = r0; i < r1; i += GEMM_MR)            \
-					flt_tile(w, a, y, ldy, i, r1, p,      \
-						 GEMM_MR, GEMM_P, 1, kind);   \
-			for (; p < p1; p++)                                   \
-				for (i = r0; i < r1; i += GEMM_MR)            \
-					flt_tile(w, a, y, ldy, i, r1, p,      \
-						 GEMM_MR, 1, 2, kind);        \
-		}                                                             \
+#define DEFINE_FLT_KERNELS(name, kind)                                       \
+	static void name##_gemv(const struct amxrt_weight *w,                \
+				const struct amxrt_act *a, float *y,         \
+				int64_t ldy, int64_t p0, int64_t p1,         \
+				void *scratch)                               \
+	{                                                                    \
+		int64_t p = p0;                                              \
+                                                                             \
+		(void)scratch;                                               \
+		for (; p + GEMV_P <= p1; p += GEMV_P)                        \
+			flt_tile(w, a, y, ldy, 0, 1, p, 1, GEMV_P, 2, kind); \
+		for (; p < p1; p++)                                          \
+			flt_tile(w, a, y, ldy, 0, 1, p, 1, 1, 4, kind);      \
+	}                                                                    \
+	static void name##_gemm(const struct amxrt_weight *w,                \
+				const struct amxrt_act *a, float *y,         \
+				int64_t ldy, int64_t p0, int64_t p1,         \
+				void *scratch)                               \
+	{                                                                    \
+		int64_t step = rows_per_pass(a, GEMM_MR), r0, r1, p, i;      \
+                                                                             \
+		(void)scratch;                                               \
+		for (r0 = 0; r0 < a->m; r0 += step) {                        \
+			r1 = min64(r0 + step, a->m);                         \
+			for (p = p0; p + GEMM_P <= p1; p += GEMM_P)          \
+				for (i = r0; i < r1; i += GEMM_MR)           \
+					flt_tile(w, a, y, ldy, i, r1, p,     \
+						 GEMM_MR, GEMM_P, 1, kind);  \
+			for (; p < p1; p++)                                  \
+				for (i = r0; i < r1; i += GEMM_MR)           \
+					flt_tile(w, a, y, ldy, i, r1, p,     \
+						 GEMM_MR, 1, 2, kind);       \
+		}                                                            \
 	}
 
 DEFINE_FLT_KERNELS(f32, FLT_F32)
@@ -579,13 +596,13 @@ AI __m512 round_half_away(__m512 v)
 {
 	const __m512 half = _mm512_set1_ps(0.5f);
 	const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
-	__m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO |
-						   _MM_FROUND_NO_EXC);
+	__m512 t =
+		_mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
 	__m512 fr = _mm512_abs_ps(_mm512_sub_ps(v, t));
 	__mmask16 up = _mm512_cmp_ps_mask(fr, half, _CMP_GE_OQ);
-	__m512 one = _mm512_castsi512_ps(_mm512_or_si512(
-		_mm512_and_si512(_mm512_castps_si512(v), sign),
-		_mm512_castps_si512(_mm512_set1_ps(1.0f))));
+	__m512 one = _mm512_castsi512_ps(
+		_mm512_or_si512(_mm512_and_si512(_mm512_castps_si512(v), sign),
+				_mm512_castps_si512(_mm512_set1_ps(1.0f))));
 
 	return _mm512_mask_add_ps(t, up, t, one);
 }
@@ -600,7 +617,8 @@ AI __m512 round_half_away(__m512 v)
 static void stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
 			    float *d, int32_t *s)
 {
-	const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+	const __m512 absmask =
+		_mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
 	int64_t b;
 
 	for (b = 0; b < kp / AMXRT_BLOCK_K; b++) {
@@ -617,7 +635,8 @@ static void stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
 			       (__mmask16)((1u << (n - 16)) - 1);
 		x0 = _mm512_maskz_loadu_ps(m0, x + b * AMXRT_BLOCK_K);
 		x1 = _mm512_maskz_loadu_ps(m1, x + b * AMXRT_BLOCK_K + 16);
-		mx = _mm512_max_ps(_mm512_and_ps(x0, absmask), _mm512_setzero_ps());
+		mx = _mm512_max_ps(_mm512_and_ps(x0, absmask),
+				   _mm512_setzero_ps());
 		mx = _mm512_max_ps(_mm512_and_ps(x1, absmask), mx);
 		amax = _mm512_reduce_max_ps(mx);
 		db = amax / 127;
@@ -642,30 +661,28 @@ static void stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
 
 /* ---- kernel table ----------------------------------------------------- */
 
-#define KERNEL(var, nm, kind, f)                                              \
-	static const struct amxrt_kernel var = {                              \
-		.name = nm,                                                   \
-		.act = kind,                                                  \
-		.fn = f,                                                      \
-		.stage_q8 = stage_q8_avx512,                                  \
+#define KERNEL(var, nm, kind, f)                 \
+	static const struct amxrt_kernel var = { \
+		.name = nm,                      \
+		.act = kind,                     \
+		.fn = f,                         \
+		.stage_q8 = stage_q8_avx512,     \
 	}
 
-KERNEL(k_q4_0_gemv, "avx512vnni q4_0 gemv vpdpbusd 1x4 panels",
-       AMXRT_ACT_Q8, q4_0_gemv);
-KERNEL(k_q4_0_gemm, "avx512vnni q4_0 gemm vpdpbusd 4x2 panels",
-       AMXRT_ACT_Q8, q4_0_gemm);
-KERNEL(k_q4_1_gemv, "avx512vnni q4_1 gemv vpdpbusd 1x4 panels",
-       AMXRT_ACT_Q8, q4_1_gemv);
-KERNEL(k_q4_1_gemm, "avx512vnni q4_1 gemm vpdpbusd 4x2 panels",
-       AMXRT_ACT_Q8, q4_1_gemm);
-KERNEL(k_q8_0_gemv, "avx512vnni q8_0 gemv vpdpbusd 1x4 panels",
-       AMXRT_ACT_Q8, q8_0_gemv);
-KERNEL(k_q8_0_gemm, "avx512vnni q8_0 gemm vpdpbusd 4x2 panels",
-       AMXRT_ACT_Q8, q8_0_gemm);
-KERNEL(k_f32_gemv, "avx512 f32 gemv fma 1x4 panels", AMXRT_ACT_F32,
-       f32_gemv);
-KERNEL(k_f32_gemm, "avx512 f32 gemm fma 4x2 panels", AMXRT_ACT_F32,
-       f32_gemm);
+KERNEL(k_q4_0_gemv, "avx512vnni q4_0 gemv vpdpbusd 1x4 panels", AMXRT_ACT_Q8,
+       q4_0_gemv);
+KERNEL(k_q4_0_gemm, "avx512vnni q4_0 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8,
+       q4_0_gemm);
+KERNEL(k_q4_1_gemv, "avx512vnni q4_1 gemv vpdpbusd 1x4 panels", AMXRT_ACT_Q8,
+       q4_1_gemv);
+KERNEL(k_q4_1_gemm, "avx512vnni q4_1 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8,
+       q4_1_gemm);
+KERNEL(k_q8_0_gemv, "avx512vnni q8_0 gemv vpdpbusd 1x4 panels", AMXRT_ACT_Q8,
+       q8_0_gemv);
+KERNEL(k_q8_0_gemm, "avx512vnni q8_0 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8,
+       q8_0_gemm);
+KERNEL(k_f32_gemv, "avx512 f32 gemv fma 1x4 panels", AMXRT_ACT_F32, f32_gemv);
+KERNEL(k_f32_gemm, "avx512 f32 gemm fma 4x2 panels", AMXRT_ACT_F32, f32_gemm);
 KERNEL(k_f16_gemv, "avx512 f16 gemv vcvtph2ps+fma 1x4 panels", AMXRT_ACT_F32,
        f16_gemv);
 KERNEL(k_f16_gemm, "avx512 f16 gemm vcvtph2ps+fma 4x2 panels", AMXRT_ACT_F32,
@@ -674,11 +691,9 @@ KERNEL(k_bf16dp_gemv, "avx512bf16 bf16 gemv vdpbf16ps 1x4 panels",
        AMXRT_ACT_BF16, bf16dp_gemv);
 KERNEL(k_bf16dp_gemm, "avx512bf16 bf16 gemm vdpbf16ps 4x2 panels",
        AMXRT_ACT_BF16, bf16dp_gemm);
-KERNEL(k_bf16w_gemv,
-       "avx512 bf16 gemv widen+fma 1x4 panels (no AVX512_BF16)",
+KERNEL(k_bf16w_gemv, "avx512 bf16 gemv widen+fma 1x4 panels (no AVX512_BF16)",
        AMXRT_ACT_F32, bf16w_gemv);
-KERNEL(k_bf16w_gemm,
-       "avx512 bf16 gemm widen+fma 4x2 panels (no AVX512_BF16)",
+KERNEL(k_bf16w_gemm, "avx512 bf16 gemm widen+fma 4x2 panels (no AVX512_BF16)",
        AMXRT_ACT_F32, bf16w_gemm);
 
 /* Whether this CPU has AVX512_BF16: asked once. */

@@ -5,6 +5,7 @@
  * panels over the same threads.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "../core/error.h"
@@ -18,6 +19,16 @@ static const amxrt_kernel_pick_fn pickers[AMXRT_ISA_COUNT] = {
 	[AMXRT_ISA_AMX] = amxrt_amx_pick,
 	[AMXRT_ISA_AMX_SIM] = amxrt_amx_sim_pick,
 };
+
+/* Pauses before a thread waiting for the others' staging yields its CPU. */
+#define BARRIER_SPINS 2000
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
 
 /* Staged activations of the application thread that calls amxrt_matmul. */
 static _Thread_local struct amxrt_act act_ws;
@@ -47,13 +58,19 @@ static void matmul_task(void *ctx, int ith, int nth, void *scratch)
 {
 	struct job *j = ctx;
 	int64_t lo, hi, unit;
+	int spins = 0;
 
 	/* 1: stage this thread's share of the activation rows */
 	range(j->a->mp, 1, ith, nth, &lo, &hi);
 	amxrt_act_stage(j->a, j->x, j->ldx, j->w->k, lo, hi, j->kern->stage_q8);
 	atomic_fetch_add_explicit(&j->staged, 1, memory_order_acq_rel);
-	while (atomic_load_explicit(&j->staged, memory_order_acquire) < nth)
-		;
+	while (atomic_load_explicit(&j->staged, memory_order_acquire) < nth) {
+		/* a thread still staging may have lost its CPU: let it run */
+		if (++spins < BARRIER_SPINS)
+			cpu_relax();
+		else
+			sched_yield();
+	}
 
 	/* 2: this thread's panels; whole groups of 4 where there are enough */
 	unit = j->w->np >= 4 * nth ? 4 : 1;
