@@ -144,7 +144,7 @@ static int cell(const char *row, int i, char *buf, size_t len)
 	} while (0)
 
 static const char note[] =
-	"\n\nM = 1 rows are compared with the read bandwidth measured just before";
+	"\n\nM = 1 rows are compared with the best read bandwidth measured so far";
 static const char header[] =
 	"| type | N x K | M | kernel | time/call | GOP/s | GB/s | vs limit |";
 

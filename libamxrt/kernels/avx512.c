@@ -41,6 +41,10 @@
 #define GEMV_PREFETCH 0
 #endif
 
+#ifndef GEMV_SPLIT
+#define GEMV_SPLIT 1
+#endif
+
 #ifndef GEMM_MR
 #define GEMM_MR 4 /* divides 16, so mp needs no row tail */
 #endif
@@ -145,6 +149,7 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 			type == AMXRT_TYPE_Q4_0 ? 8 :
 						  0;
 	const int64_t nb = w->nb;
+	const int SPLIT_CHAINS = MR == 1 && GEMV_SPLIT;
 	const __m512i lo4 = _mm512_set1_epi8(0x0f);
 	const uint8_t *qs[MAX_P];
 	const uint16_t *dw[MAX_P], *mw[MAX_P];
@@ -173,7 +178,7 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 	}
 
 	for (b = 0; b < nb; b++) {
-		__m512i acc[MAX_MR][MAX_P];
+		__m512i acc[MAX_MR][MAX_P], acc2[MAX_MR][MAX_P];
 
 		if (pf)
 			pf_block(pf, b);
@@ -186,8 +191,10 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 				       _mm512_set1_epi32(-off * as[i][b]);
 
 			UNROLL
-			for (j = 0; j < P; j++)
+			for (j = 0; j < P; j++) {
 				acc[i][j] = init;
+				acc2[i][j] = _mm512_setzero_si512();
+			}
 		}
 		if (type == AMXRT_TYPE_Q8_0) {
 			UNROLL
@@ -249,11 +256,31 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 					for (j = 0; j < P; j++) {
 						acc[i][j] = _mm512_dpbusd_epi32(
 							acc[i][j], wl[j], al);
-						acc[i][j] = _mm512_dpbusd_epi32(
-							acc[i][j], wh[j], ah);
+						if (SPLIT_CHAINS)
+							acc2[i][j] =
+								_mm512_dpbusd_epi32(
+									acc2[i]
+									    [j],
+									wh[j],
+									ah);
+						else
+							acc[i][j] =
+								_mm512_dpbusd_epi32(
+									acc[i]
+									   [j],
+									wh[j],
+									ah);
 					}
 				}
 			}
+		}
+		if (SPLIT_CHAINS && type != AMXRT_TYPE_Q8_0) {
+			UNROLL
+			for (i = 0; i < MR; i++)
+				UNROLL
+			for (j = 0; j < P; j++)
+				acc[i][j] =
+					_mm512_add_epi32(acc[i][j], acc2[i][j]);
 		}
 		{
 			__m512 d[MAX_P];
