@@ -42,7 +42,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
-ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS) -pthread -lm
+# PCRE2 runs the byte-level BPE pre-tokenizer patterns (UTF + Unicode properties).
+LIBS := -lpcre2-8 -lm
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS) -pthread $(LIBS)
 
 # Per-file instruction-set flags: only the files of a path get its ISA.
 ISA_AVX2 := -mavx2 -mfma -mf16c

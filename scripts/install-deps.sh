@@ -4,9 +4,10 @@
 # install-deps.sh - install, from Debian's archive, what amxrt needs to
 # build and test: the compiler and make, the kernel's kselftest headers
 # (linux-source-6.1, unpacked at build time), clang-format for the style
-# check, pkg-config for the embedding example. Uses sudo when not root.
+# check, pkg-config for the embedding example, PCRE2 for the BPE
+# pre-tokenizers, clang for the libFuzzer targets. Uses sudo when not root.
 set -e
-pkgs="build-essential make gcc pkg-config linux-source-6.1 clang-format xz-utils"
+pkgs="build-essential make gcc pkg-config linux-source-6.1 clang-format xz-utils libpcre2-dev clang"
 if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 else

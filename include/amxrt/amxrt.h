@@ -9,6 +9,10 @@
  *   amxrt/quant.h   ggml-compatible weight types, quantize and dequantize
  *   amxrt/matmul.h  packed weights, matrix multiplication, threads
  *   amxrt/bench.h   the machine's int8 peak and read bandwidth
+ *   amxrt/gguf.h    reading and writing GGUF files
+ *   amxrt/tokenizer.h  text to tokens and back
+ *   amxrt/model.h   loading a model, contexts, the forward pass
+ *   amxrt/sample.h  sampling and chat templates
  *
  * Conventions: every call that can fail returns 0 (or a count) on success
  * and a negative errno value on failure; amxrt_errmsg() then holds one line
@@ -48,5 +52,9 @@ const char *amxrt_errmsg(void);
 #include <amxrt/quant.h>
 #include <amxrt/matmul.h>
 #include <amxrt/bench.h>
+#include <amxrt/gguf.h>
+#include <amxrt/tokenizer.h>
+#include <amxrt/model.h>
+#include <amxrt/sample.h>
 
 #endif /* AMXRT_AMXRT_H */

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * amxrt/model.h - loading a GGUF model and running its forward pass.
+ *
+ * Architectures: llama (Llama 2/3, TinyLlama, Mistral-style), qwen2 (q/k/v
+ * biases), qwen3 (per-head q/k RMSNorm), qwen3moe (router, top-k experts).
+ *
+ * Every weight is placed once, at load: a backend and the layout that
+ * backend packed it into. Each op runs on the backend where its weight
+ * lives; only activations move between backends. Matmul weights are
+ * packed for the chosen ISA; embeddings, norms, biases and other tensors
+ * stay in their file formats.
+ *
+ * A context holds a KV cache of n_ctx positions. amxrt_decode() appends
+ * tokens at the current position, in micro-batches of at most n_ubatch
+ * through the batched kernels, and leaves the logits of the last token
+ * (or of every token, with AMXRT_DECODE_ALL_LOGITS).
+ */
+#ifndef AMXRT_MODEL_H
+#define AMXRT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <amxrt/gguf.h>
+#include <amxrt/tokenizer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
+struct amxrt_model; /* opaque */
+struct amxrt_ctx; /* opaque */
+
+/* Called during load with bytes done and total; return nonzero to cancel. */
+typedef int (*amxrt_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+struct amxrt_model_params {
+	amxrt_progress_fn progress; /* may be NULL */
+	void *progress_ctx;
+};
+
+struct amxrt_model_info {
+	char arch[32]; /* "llama", "qwen2", "qwen3", "qwen3moe" */
+	char name[64]; /* general.name, or "" */
+	int n_layer, n_embd, n_head, n_head_kv, head_dim, n_ff;
+	int n_vocab, n_ctx_train;
+	int n_expert, n_expert_used, n_ff_expert; /* 0 for dense models */
+	float rope_base, norm_eps;
+	int rope_neox; /* 1: NeoX (split halves) element order, 0: interleaved */
+	int tied_output; /* output weight is the token embedding */
+	enum amxrt_type type; /* most common matmul weight type */
+	uint64_t n_params;
+	uint64_t weight_bytes; /* bytes of weights as placed (packed) */
+};
+
+/* Where a weight lives: one backend, one layout, decided at load. */
+enum amxrt_backend { AMXRT_BACKEND_CPU = 0, AMXRT_BACKEND_CUDA = 1 };
+
+struct amxrt_placement {
+	const char *tensor; /* GGUF tensor name */
+	enum amxrt_backend backend;
+	const char *layout; /* e.g. "panel16 q4_0 (avx512vnni)", "plain f32" */
+	uint64_t bytes;
+};
+
+int amxrt_model_load(const char *path, const struct amxrt_model_params *p,
+		     struct amxrt_model **out);
+void amxrt_model_free(struct amxrt_model *m);
+int amxrt_model_get_info(const struct amxrt_model *m,
+			 struct amxrt_model_info *info);
+const struct amxrt_tokenizer *
+amxrt_model_tokenizer(const struct amxrt_model *m);
+const struct amxrt_gguf *amxrt_model_gguf(const struct amxrt_model *m);
+/* Chat template from tokenizer.chat_template, or NULL. */
+const char *amxrt_model_chat_template(const struct amxrt_model *m);
+int64_t amxrt_model_placement_count(const struct amxrt_model *m);
+int amxrt_model_placement(const struct amxrt_model *m, int64_t i,
+			  struct amxrt_placement *out);
+
+struct amxrt_ctx_params {
+	int n_ctx; /* KV cache positions; 0: min(n_ctx_train, 4096) */
+	int n_batch; /* tokens per amxrt_decode() call at most; 0: 2048 */
+	int n_ubatch; /* tokens per forward pass (micro-batch); 0: 512 */
+};
+
+int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
+		  struct amxrt_ctx **out);
+void amxrt_ctx_free(struct amxrt_ctx *c);
+int amxrt_ctx_n_ctx(const struct amxrt_ctx *c);
+int amxrt_ctx_pos(const struct amxrt_ctx *c); /* tokens in the cache */
+/* Forget positions >= pos (0: start over). */
+int amxrt_ctx_truncate(struct amxrt_ctx *c, int pos);
+
+#define AMXRT_DECODE_ALL_LOGITS 1
+
+/*
+ * Run n tokens from the current position. Returns 0, or -ENOSPC (message:
+ * "context full: ...") if they do not fit, leaving the context unchanged.
+ */
+int amxrt_decode(struct amxrt_ctx *c, const int32_t *tokens, int n, int flags);
+/* Logits (n_vocab floats) of token i of the last decode call: i = -1 is the
+ * last one; others only with AMXRT_DECODE_ALL_LOGITS. NULL otherwise. */
+const float *amxrt_logits(const struct amxrt_ctx *c, int i);
+
+/* Bytes of weights copied between backends or layouts during inference
+ * (the invariant: always 0). */
+uint64_t amxrt_ctx_weight_bytes_copied(const struct amxrt_ctx *c);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AMXRT_MODEL_H */
