@@ -15,6 +15,18 @@
 	m(o##2); \
 	m(o##3)
 
+/* Lane sum with wrap-around (the intrinsic reductions add as signed). */
+static uint64_t sum_lanes(__m512i v)
+{
+	uint64_t l[8], r = 0;
+	int i;
+
+	_mm512_storeu_si512(l, v);
+	for (i = 0; i < 8; i++)
+		r += l[i];
+	return r;
+}
+
 uint64_t amxrt_limits_int8_avx512(uint64_t iters, uint32_t seed)
 {
 	/* operands the compiler cannot know, so no chain can be folded */
@@ -43,7 +55,7 @@ uint64_t amxrt_limits_int8_avx512(uint64_t iters, uint32_t seed)
 						  _mm512_add_epi32(a22, a23)),
 				 _mm512_add_epi32(_mm512_add_epi32(a30, a31),
 						  _mm512_add_epi32(a32, a33))));
-	return (uint64_t)(uint32_t)_mm512_reduce_add_epi32(t);
+	return sum_lanes(t);
 }
 
 uint64_t amxrt_limits_read_avx512(const void *buf, size_t bytes)
@@ -67,5 +79,5 @@ uint64_t amxrt_limits_read_avx512(const void *buf, size_t bytes)
 			      _mm512_add_epi64(s2, s3));
 	s4 = _mm512_add_epi64(_mm512_add_epi64(s4, s5),
 			      _mm512_add_epi64(s6, s7));
-	return (uint64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(s0, s4));
+	return sum_lanes(_mm512_add_epi64(s0, s4));
 }
