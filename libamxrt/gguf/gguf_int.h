@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gguf_int.h - the reader's in-memory form of a validated GGUF file,
+ * shared by read.c (open and validate) and query.c (lookups). Internal.
+ *
+ * Keys, tensor names, string values and every array are copied once at
+ * open into one pool (strings NUL-terminated, arrays 8-byte aligned), so
+ * what the getters hand out is aligned and terminated. Tensor data and
+ * scalar values stay in the file (or the caller's buffer).
+ */
+#ifndef AMXRT_GGUF_INT_H
+#define AMXRT_GGUF_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <amxrt/gguf.h>
+
+#define GGUF_MAGIC "GGUF"
+#define GGUF_DEFAULT_ALIGNMENT 32
+#define GGUF_MAX_KEY 65535 /* the specification's limit */
+
+struct gguf_kv {
+	size_t key; /* pool offset of the NUL-terminated key */
+	size_t key_len;
+	enum amxrt_gguf_type type;
+	enum amxrt_gguf_type elem; /* arrays: element type */
+	uint64_t n; /* arrays: element count; strings: length */
+	size_t val; /* scalars: file offset; strings, arrays: pool offset */
+	size_t str; /* string arrays: first index in strs[] (n + 1 entries) */
+	size_t at; /* file offset of the key, for messages */
+};
+
+struct gguf_tensor {
+	size_t name; /* pool offset */
+	size_t name_len;
+	enum amxrt_type type;
+	int n_dims;
+	int64_t ne[AMXRT_GGUF_MAX_DIMS];
+	uint64_t offset; /* from the data section */
+	size_t size;
+	size_t at; /* file offset of the tensor info, for messages */
+};
+
+struct amxrt_gguf {
+	const uint8_t *base;
+	size_t size;
+	int mapped; /* base is our mmap: unmap at close */
+
+	uint32_t version;
+	uint32_t alignment;
+	size_t data_offset;
+
+	int64_t n_kv, n_tensors;
+	struct gguf_kv *kv;
+	struct gguf_tensor *tensors;
+
+	char *pool;
+	size_t pool_len;
+	/* string arrays: element i of a kv is pool[strs[str + i]], its length
+	 * strs[str + i + 1] - strs[str + i] - 1 */
+	size_t *strs;
+
+	/* open addressing, linear probing: index + 1, 0 = empty */
+	int64_t *kv_hash, *tensor_hash;
+	size_t kv_mask, tensor_mask;
+};
+
+/*
+ * Find name (len bytes, no NUL needed) among the keys (tensors = 0) or the
+ * tensor names (tensors = 1) already in the hash table. Returns the index,
+ * or -1 with *slot set to the empty slot where it would go.
+ */
+int64_t amxrt_gguf_probe(const struct amxrt_gguf *g, int tensors,
+			 const char *name, size_t len, size_t *slot);
+
+#endif /* AMXRT_GGUF_INT_H */
