@@ -27,8 +27,8 @@ struct amxrt_sampler_params {
 	float top_p; /* >= 1: off */
 	float min_p; /* <= 0: off */
 	float repeat_penalty; /* 1: off */
-	int repeat_last_n;
-	uint64_t seed;
+	int repeat_last_n; /* >= 0; 0: off */
+	uint64_t seed; /* the same seed gives the same draws */
 };
 
 /* llama-cli's defaults: temp 0.8, top_k 40, top_p 0.95, min_p 0.05,
@@ -53,8 +53,10 @@ struct amxrt_chat_msg {
 /*
  * Format messages with the model's chat template (recognized by its
  * text: ChatML/Qwen, Llama-3, Llama-2), adding the assistant prefix when
- * add_assistant is set. Returns the length written (NUL-terminated), or
- * -ENOSPC with *needed set, or -ENOTSUP naming an unknown template.
+ * add_assistant is set. tmpl may also be one of the names below. Returns
+ * the length written (NUL-terminated), or -ENOSPC; *needed (when not NULL)
+ * is set to the buffer size needed, NUL included, in both cases. Unknown
+ * templates give -ENOTSUP, a NULL one -EINVAL. BOS is not written.
  */
 int amxrt_chat_format(const char *tmpl, const struct amxrt_chat_msg *msgs,
 		      int n, int add_assistant, char *buf, size_t cap,
