@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model_int.h - the model's internal structures, shared by the files of
+ * libamxrt/model/. Internal.
+ *
+ * Split as llama2.c splits a transformer: hyperparameters (struct
+ * amxrt_hparams), read-only weights (struct amxrt_model and its layers),
+ * and the run state of one context (struct amxrt_ctx: KV cache,
+ * activations, logits). Shapes are [rows x cols], row-major, with GGUF's
+ * ne[1] x ne[0].
+ */
+#ifndef AMXRT_MODEL_INT_H
+#define AMXRT_MODEL_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <amxrt/gguf.h>
+#include <amxrt/matmul.h>
+#include <amxrt/model.h>
+#include <amxrt/tokenizer.h>
+
+#define AMXRT_MAX_HEAD_DIM 512
+#define AMXRT_MAX_EXPERTS 512
+
+enum amxrt_arch {
+	AMXRT_ARCH_LLAMA,
+	AMXRT_ARCH_QWEN2,
+	AMXRT_ARCH_QWEN3,
+	AMXRT_ARCH_QWEN3MOE,
+};
+
+struct amxrt_hparams {
+	enum amxrt_arch arch;
+	char arch_name[32];
+	int n_layer, n_embd, n_head, n_head_kv, head_dim, n_ff;
+	int n_vocab, n_ctx_train;
+	int n_expert, n_expert_used, n_ff_expert;
+	int n_rot; /* rotated dimensions of a head (rope.dimension_count) */
+	float rope_base, norm_eps;
+	int rope_neox; /* 1: pairs (i, i + n_rot/2); 0: pairs (2i, 2i+1) */
+	int has_qkv_bias; /* qwen2 */
+	int has_qk_norm; /* qwen3, qwen3moe */
+	int is_moe; /* qwen3moe */
+};
+
+/* Read the architecture's keys ({arch}.block_count ...); 0 or -errno. */
+int amxrt_hparams_read(const struct amxrt_gguf *g, struct amxrt_hparams *hp);
+
+/*
+ * A tensor kept in its file format (embeddings, norms, biases): points
+ * into the mapped GGUF, never copied.
+ */
+struct amxrt_plain {
+	const char *name;
+	enum amxrt_type type;
+	int64_t cols, rows; /* ne[0], ne[1] */
+	const void *data;
+};
+
+/* A matmul weight [n x k], placed once on one backend. */
+struct amxrt_mat {
+	enum amxrt_backend backend;
+	struct amxrt_weight *w; /* CPU: packed by amxrt_weight_pack() */
+	int64_t n, k;
+};
+
+/*
+ * The ops a backend runs on weights it holds. Each op runs where its
+ * weight lives; a weight on another backend than the activations would
+ * need a copy, which no path makes (and amxrt_ctx_weight_bytes_copied()
+ * would count). Only the CPU backend exists today.
+ */
+struct amxrt_backend_ops {
+	const char *name;
+	/* Y[m x n] = X[m x k] * W^T */
+	int (*matmul)(const struct amxrt_mat *w, const float *x, int64_t ldx,
+		      float *y, int64_t ldy, int64_t m);
+};
+
+const struct amxrt_backend_ops *amxrt_backend(enum amxrt_backend b);
+
+struct amxrt_layer {
+	struct amxrt_plain attn_norm; /* [n_embd] */
+	struct amxrt_mat wq; /* [n_head * head_dim x n_embd] */
+	struct amxrt_mat wk; /* [n_head_kv * head_dim x n_embd] */
+	struct amxrt_mat wv; /* [n_head_kv * head_dim x n_embd] */
+	struct amxrt_mat wo; /* [n_embd x n_head * head_dim] */
+	struct amxrt_plain bq, bk, bv; /* qwen2: [n_head(_kv) * head_dim] */
+	struct amxrt_plain q_norm, k_norm; /* qwen3: [head_dim] */
+	struct amxrt_plain ffn_norm; /* [n_embd] */
+	/* dense FFN */
+	struct amxrt_mat w_gate; /* [n_ff x n_embd] */
+	struct amxrt_mat w_up; /* [n_ff x n_embd] */
+	struct amxrt_mat w_down; /* [n_embd x n_ff] */
+	/* MoE FFN */
+	struct amxrt_mat router; /* [n_expert x n_embd] */
+	struct amxrt_mat *e_gate; /* n_expert x [n_ff_expert x n_embd] */
+	struct amxrt_mat *e_up; /* n_expert x [n_ff_expert x n_embd] */
+	struct amxrt_mat *e_down; /* n_expert x [n_embd x n_ff_expert] */
+};
+
+/* One entry of amxrt_model_placement(). */
+struct amxrt_place {
+	char *tensor;
+	enum amxrt_backend backend;
+	char *layout;
+	uint64_t bytes;
+};
+
+struct amxrt_model {
+	struct amxrt_hparams hp;
+	char name[64];
+	struct amxrt_gguf *gguf; /* mapped file: plain tensors point into it */
+	struct amxrt_tokenizer *tok;
+	struct amxrt_plain tok_embd; /* [n_vocab x n_embd] */
+	struct amxrt_plain output_norm; /* [n_embd] */
+	struct amxrt_mat output; /* [n_vocab x n_embd] */
+	int tied_output;
+	struct amxrt_layer *layers; /* n_layer */
+	struct amxrt_place *places;
+	int64_t n_places, cap_places;
+	enum amxrt_type main_type;
+	uint64_t n_params, weight_bytes;
+};
+
+struct amxrt_ctx {
+	struct amxrt_model *m;
+	int n_ctx, n_batch, n_ubatch;
+	int pos; /* tokens in the cache */
+	float *k_cache; /* [n_layer][n_ctx][n_head_kv * head_dim] */
+	float *v_cache; /* [n_layer][n_ctx][n_head_kv * head_dim] */
+	/* activations of one micro-batch (n_ubatch rows) */
+	float *x; /* [ub x n_embd] residual stream */
+	float *xb; /* [ub x n_embd] normed input of a block */
+	float *xb2; /* [ub x n_embd] block output */
+	float *q; /* [ub x n_head * head_dim] */
+	float *k; /* [ub x n_head_kv * head_dim] */
+	float *v; /* [ub x n_head_kv * head_dim] */
+	float *att; /* [ub x n_head * head_dim] attention output */
+	float *hb; /* [ub x n_ff_max] */
+	float *hb2; /* [ub x n_ff_max] */
+	/* MoE: router output and the rows routed to one expert */
+	float *router; /* [ub x n_expert] */
+	int *sel; /* [ub x n_expert_used] chosen experts */
+	float *selw; /* [ub x n_expert_used] their weights */
+	int *rows; /* [ub] rows routed to the current expert */
+	float *rw; /* [ub] and their weights */
+	float *xe; /* [ub x n_embd] gathered inputs */
+	float *ye; /* [ub x n_embd] expert outputs */
+	/* logits: [n_logits x n_vocab] */
+	float *logits;
+	int n_logits, logits_all;
+	int64_t cap_logits;
+	uint64_t weight_bytes_copied;
+};
+
+/* ---- ops (ops.c) ------------------------------------------------------ */
+
+/* Run a matmul on the backend holding the weight. 0 or -errno. */
+int amxrt_op_matmul(struct amxrt_ctx *c, const struct amxrt_mat *w,
+		    const float *x, float *y, int64_t m);
+/* y[m x n] = rmsnorm(x[m x n]) * weight (F32 [n]). */
+void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
+		      int64_t n, float eps);
+/* x[m x n] += bias (F32 [n]) */
+void amxrt_op_add_bias(float *x, const float *bias, int64_t m, int64_t n);
+/* g[i] = silu(g[i]) * u[i] over n values */
+void amxrt_op_swiglu(float *g, const float *u, int64_t n);
+/* y[n] = row id of a plain [rows x n] tensor, decoded to f32. */
+int amxrt_op_get_row(const struct amxrt_plain *t, int64_t id, float *y);
+
+/* ---- attention (attention.c) ------------------------------------------ */
+
+/* Rotate the first n_rot dims of each of n_heads heads of the m rows of x
+ * (row stride n_heads * head_dim), row i at position pos0 + i. */
+void amxrt_rope(const struct amxrt_hparams *hp, float *x, int64_t m,
+		int n_heads, int pos0);
+/* Causal attention of the micro-batch (m rows at pos0 ..) over the cache
+ * (which already holds its keys and values) into c->att. 0 or -errno. */
+int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0);
+
+/* ---- MoE (moe.c) ------------------------------------------------------ */
+
+/* c->xb2[m x n_embd] = the MoE FFN of c->xb. 0 or -errno. */
+int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m);
+
+/* ---- forward (forward.c) ---------------------------------------------- */
+
+/* One forward pass over m <= n_ubatch tokens at c->pos; logits of the last
+ * row (or of every row, into out[m x n_vocab]) go to out (NULL: none).
+ * 0 or -errno. */
+int amxrt_forward(struct amxrt_ctx *c, const int32_t *tokens, int64_t m,
+		  float *out, int all_logits);
+
+#endif /* AMXRT_MODEL_INT_H */
