@@ -573,7 +573,9 @@ static int cmp_offset(const void *a, const void *b)
 	const struct gguf_tensor *x = *(const struct gguf_tensor *const *)a;
 	const struct gguf_tensor *y = *(const struct gguf_tensor *const *)b;
 
-	return x->offset < y->offset ? -1 : x->offset > y->offset;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return x < y ? -1 : x > y; /* file order */
 }
 
 /* Offsets aligned, data inside the file, no two tensors overlapping. */
