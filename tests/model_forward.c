@@ -27,6 +27,7 @@ static const char *srcdir(void)
 /* Worst NMSE and worst max|diff| / max|ref| over n positions. */
 struct cmp {
 	double nmse, rel;
+	double min_gap; /* MoE router: see model_ref.h */
 };
 
 static int run_vs_ref(const char *path, const struct ref_hp *h,
@@ -73,6 +74,7 @@ static int run_vs_ref(const char *path, const struct ref_hp *h,
 		if (!(md / mx <= out->rel))
 			out->rel = md / mx;
 	}
+	out->min_gap = r.min_gap;
 	ref_free(&r);
 	amxrt_ctx_free(c);
 	amxrt_model_free(m);
@@ -97,6 +99,155 @@ TEST(stories_ref)
 	ASSERT_EQ(0, run_vs_ref(path, &h, toks, 40, 16, &c));
 	printf("# stories260K: nmse %.3g rel %.3g\n", c.nmse, c.rel);
 	fflush(stdout);
+}
+
+static char tmpdir[256];
+
+static const char *tmp_path(const char *name)
+{
+	static char path[512];
+
+	if (!tmpdir[0]) {
+		snprintf(tmpdir, sizeof(tmpdir), "/tmp/amxrt-model-XXXXXX");
+		if (!mkdtemp(tmpdir))
+			return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	return path;
+}
+
+static void hp_from_gen(struct ref_hp *h, const struct gen_params *p)
+{
+	memset(h, 0, sizeof(*h));
+	h->n_layer = p->n_layer;
+	h->n_embd = p->n_embd;
+	h->n_head = p->n_head;
+	h->n_head_kv = p->n_head_kv;
+	h->head_dim = p->head_dim;
+	h->n_ff = p->n_ff;
+	h->n_vocab = p->n_vocab;
+	h->n_rot = p->head_dim;
+	h->n_expert = p->n_expert;
+	h->n_expert_used = p->n_expert_used;
+	h->n_ff_exp = p->n_ff_exp;
+	h->rope_base = p->rope_base;
+	h->eps = p->eps;
+	ref_hp_for(h, p->arch);
+}
+
+static const char *const archs[] = { "llama", "qwen2", "qwen3", "qwen3moe" };
+static const enum amxrt_type types[] = {
+	AMXRT_TYPE_F32,	 AMXRT_TYPE_F16,  AMXRT_TYPE_BF16,
+	AMXRT_TYPE_Q8_0, AMXRT_TYPE_Q4_1, AMXRT_TYPE_Q4_0,
+};
+
+/*
+ * Tolerance for the logits of a random model of this type (see the top of
+ * the file), as NMSE and as max |diff| / max |ref|, and the router margin
+ * a MoE model needs so that these errors cannot flip an expert choice.
+ */
+static void tolerance(enum amxrt_type t, double *nmse, double *rel,
+		      double *gap)
+{
+	switch (t) {
+	case AMXRT_TYPE_F32:
+	case AMXRT_TYPE_F16:
+		*nmse = 1e-10;
+		*rel = 1e-4;
+		*gap = 1e-3;
+		break;
+	case AMXRT_TYPE_BF16:
+		*nmse = 2e-4;
+		*rel = 0.03;
+		*gap = 0.05;
+		break;
+	default:
+		*nmse = 5e-3;
+		*rel = 0.1;
+		*gap = 0.2;
+		break;
+	}
+}
+
+/* One random model of arch and type against the reference: n tokens in
+ * micro-batches of ubatch. */
+static int check_random(struct __test_metadata *_metadata, const char *arch,
+			enum amxrt_type type, int tied, int n, int ubatch,
+			const char *tag)
+{
+	double tn, tr, tg;
+	int attempt;
+
+	tolerance(type, &tn, &tr, &tg);
+	for (attempt = 0; attempt < 8; attempt++) {
+		struct gen_params p;
+		struct ref_hp h;
+		int32_t *toks = malloc(sizeof(int32_t) * n);
+		struct cmp c;
+		int k;
+
+		gen_defaults(&p, arch, type, test_rand());
+		p.tied = tied;
+		/* bf16 and integer paths: every expert (see the top) */
+		if (p.n_expert && tg > 0.01)
+			p.n_expert_used = p.n_expert;
+		EXPECT_EQ(0, gen_model(tmp_path("r.gguf"), &p));
+		hp_from_gen(&h, &p);
+		for (k = 0; k < n; k++)
+			toks[k] = (int32_t)(test_rand() % p.n_vocab);
+		EXPECT_EQ(0, run_vs_ref(tmp_path("r.gguf"), &h, toks, n, ubatch,
+					&c));
+		free(toks);
+		if (c.min_gap < tg) {
+			printf("# %s %s %s: router near tie (%.3g), new model\n",
+			       tag, arch, amxrt_type_name(type), c.min_gap);
+			continue;
+		}
+		printf("# %-10s %-8s %-5s%s nmse %.3g (<= %.0e) rel %.3g (<= %.0e)\n",
+		       tag, arch, amxrt_type_name(type), tied ? " tied" : "",
+		       c.nmse, tn, c.rel, tr);
+		fflush(stdout);
+		EXPECT_LE(c.nmse, tn);
+		EXPECT_LE(c.rel, tr);
+		return 0;
+	}
+	EXPECT_TRUE(0) TH_LOG("no MoE model without a router near tie");
+	return -1;
+}
+
+static const enum amxrt_isa isas[] = {
+	AMXRT_ISA_GENERIC, AMXRT_ISA_AVX2, AMXRT_ISA_AVX512VNNI,
+	AMXRT_ISA_AMX,	   AMXRT_ISA_AMX_SIM,
+};
+
+/* Force a path; 0 if it runs here, else print why not. */
+static int use_isa(enum amxrt_isa isa)
+{
+	char why[256];
+
+	if (amxrt_isa_usable(isa, why, sizeof(why))) {
+		printf("# %s: not usable here: %s\n", amxrt_isa_name(isa),
+		       why);
+		fflush(stdout);
+		return -1;
+	}
+	return amxrt_isa_set(isa);
+}
+
+TEST(random_models)
+{
+	size_t a, t, i;
+
+	for (i = 0; i < sizeof(isas) / sizeof(isas[0]); i++) {
+		if (use_isa(isas[i]))
+			continue;
+		for (a = 0; a < 4; a++)
+			for (t = 0; t < 6; t++)
+				check_random(_metadata, archs[a], types[t],
+					     t % 2, 24, 8,
+					     amxrt_isa_name(isas[i]));
+	}
+	unlink(tmp_path("r.gguf"));
 }
 
 TEST_HARNESS_MAIN

@@ -297,7 +297,8 @@ static inline int gen_model(const char *path, const struct gen_params *p)
 			continue;
 		}
 		snprintf(nm, sizeof(nm), "blk.%d.ffn_gate_inp.weight", l);
-		T(nm, nm, p->type, 2, E, p->n_expert, 1, sE * 4, 0.0f);
+		/* the router stays f32, as llama.cpp's quantizer leaves it */
+		T(nm, nm, AMXRT_TYPE_F32, 2, E, p->n_expert, 1, sE * 4, 0.0f);
 		/* values of the dense names when experts copy the dense FFN */
 		snprintf(nm, sizeof(nm), "blk.%d.ffn_gate_exps.weight", l);
 		snprintf(vn, sizeof(vn), "blk.%d.ffn_gate%s.weight", l,

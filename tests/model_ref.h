@@ -44,6 +44,9 @@ struct ref {
 	struct ref_layer *l;
 	double *kc, *vc; /* [n_layer][n_ctx][n_head_kv * head_dim] */
 	int n_ctx, pos;
+	/* MoE: the smallest router logit gap between the last chosen expert
+	 * and the best one left out (a near tie flips under tiny errors) */
+	double min_gap;
 };
 
 /* The whole tensor decoded to floats, or NULL if absent (or on error). */
@@ -83,6 +86,7 @@ static inline int ref_init(struct ref *r, const struct amxrt_gguf *g,
 	memset(r, 0, sizeof(*r));
 	r->h = *h;
 	r->n_ctx = n_ctx;
+	r->min_gap = INFINITY;
 	r->emb = ref_tensor(g, "token_embd.weight");
 	r->out_norm = ref_tensor(g, "output_norm.weight");
 	r->out = ref_tensor(g, "output.weight");
@@ -317,6 +321,17 @@ static inline void ref_step(struct ref *r, int token, double *logits)
 				sel[j] = best;
 				w[j] = rl[best] / sum;
 				wsum += w[j];
+			}
+			for (e = 0; e < h->n_expert; e++) {
+				int used = 0, u;
+				double gap;
+
+				for (u = 0; u < h->n_expert_used; u++)
+					used |= sel[u] == e;
+				gap = log(rl[sel[h->n_expert_used - 1]] /
+					  rl[e]);
+				if (!used && gap < r->min_gap)
+					r->min_gap = gap;
 			}
 			memset(y, 0, sizeof(double) * E);
 			for (j = 0; j < h->n_expert_used; j++) {
