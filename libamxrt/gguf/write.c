@@ -378,6 +378,16 @@ int amxrt_gguf_copy_kv(struct amxrt_gguf_writer *w, const struct amxrt_gguf *g,
 						 "type %d",
 						 key, (int)type);
 			err = amxrt_gguf_get_int(g, key, &iv);
+			if (err && type == AMXRT_GGUF_UINT64 &&
+			    !amxrt_gguf_get_float(g, key, &fv)) {
+				/* above INT64_MAX: get_int refuses it */
+				uint64_t u = fv >= 18446744073709551615.0 ?
+						     UINT64_MAX :
+						     (uint64_t)fv;
+
+				err = set_scalar(w, key, type, &u);
+				break;
+			}
 			/* little-endian: the low bytes are the value */
 			if (!err)
 				err = set_scalar(w, key, type, &iv);
@@ -412,8 +422,11 @@ int amxrt_gguf_add_tensor(struct amxrt_gguf_writer *w, const char *name,
 			"gguf add_tensor: name \"%.80s\" must be 1..%d "
 			"bytes",
 			name, GGUF_MAX_NAME);
-	if (!amxrt_type_block_bytes(type))
-		return amxrt_err(EINVAL, "gguf add_tensor: %s: unknown type %d",
+	/* the weight types the reader accepts (Q8_1 is for activations) */
+	if (!amxrt_type_block_bytes(type) || type == AMXRT_TYPE_Q8_1)
+		return amxrt_err(EINVAL,
+				 "gguf add_tensor: %s: type %d is not a weight "
+				 "type (f32 f16 bf16 q4_0 q4_1 q8_0)",
 				 name, (int)type);
 	if (n_dims < 1 || n_dims > AMXRT_GGUF_MAX_DIMS)
 		return amxrt_err(EINVAL,
