@@ -250,4 +250,88 @@ TEST(random_models)
 	unlink(tmp_path("r.gguf"));
 }
 
+/*
+ * The same prompt through micro-batches and one token at a time: worst
+ * max|diff| / max|logit| over all positions.
+ */
+static double batch_vs_single(struct __test_metadata *_metadata,
+			      const char *path, int n, int ubatch)
+{
+	struct amxrt_ctx_params pa = { .n_ctx = n, .n_ubatch = ubatch };
+	struct amxrt_ctx_params pb = { .n_ctx = n };
+	struct amxrt_model_info info;
+	struct amxrt_model *m;
+	struct amxrt_ctx *a, *b;
+	int32_t *toks = malloc(sizeof(int32_t) * n);
+	double worst = 0;
+	int i, j;
+
+	EXPECT_EQ(0, amxrt_model_load(path, NULL, &m));
+	EXPECT_EQ(0, amxrt_model_get_info(m, &info));
+	EXPECT_EQ(0, amxrt_ctx_new(m, &pa, &a));
+	EXPECT_EQ(0, amxrt_ctx_new(m, &pb, &b));
+	for (i = 0; i < n; i++)
+		toks[i] = (int32_t)(test_rand() % info.n_vocab);
+	EXPECT_EQ(0, amxrt_decode(a, toks, n, AMXRT_DECODE_ALL_LOGITS));
+	EXPECT_EQ(n, amxrt_ctx_pos(a));
+	for (i = 0; i < n; i++) {
+		const float *la = amxrt_logits(a, i), *lb;
+		double mx = 0, md = 0;
+
+		EXPECT_EQ(0, amxrt_decode(b, &toks[i], 1, 0));
+		lb = amxrt_logits(b, -1);
+		for (j = 0; j < info.n_vocab; j++) {
+			double d = fabs((double)la[j] - lb[j]);
+
+			mx = fabs(lb[j]) > mx ? fabs(lb[j]) : mx;
+			md = d > md || !isfinite(d) ? d : md;
+		}
+		if (!(md / mx <= worst))
+			worst = md / mx;
+	}
+	/* the last logits of a plain decode are those of its last token */
+	EXPECT_EQ(0, memcmp(amxrt_logits(a, -1), amxrt_logits(a, n - 1),
+			    sizeof(float) * info.n_vocab));
+	EXPECT_EQ(NULL, amxrt_logits(b, 0));
+	EXPECT_EQ(0, amxrt_ctx_weight_bytes_copied(a));
+	EXPECT_EQ(0, amxrt_ctx_weight_bytes_copied(b));
+	amxrt_ctx_free(a);
+	amxrt_ctx_free(b);
+	amxrt_model_free(m);
+	free(toks);
+	return worst;
+}
+
+TEST(ubatch_vs_single)
+{
+	static const enum amxrt_type bt[] = { AMXRT_TYPE_F32, AMXRT_TYPE_BF16,
+					      AMXRT_TYPE_Q8_0,
+					      AMXRT_TYPE_Q4_0 };
+	char path[512];
+	double w;
+	size_t t;
+
+	/* the default path: the fastest this machine runs */
+	snprintf(path, sizeof(path), "%s/models/stories260K.gguf", srcdir());
+	w = batch_vs_single(_metadata, path, 240, 64);
+	printf("# stories260K 240 tokens, ubatch 64: rel %.3g\n", w);
+	EXPECT_LE(w, 1e-4);
+	w = batch_vs_single(_metadata, path, 2048, 512);
+	printf("# stories260K 2048 tokens, ubatch 512: rel %.3g\n", w);
+	EXPECT_LE(w, 1e-4);
+	for (t = 0; t < sizeof(bt) / sizeof(bt[0]); t++) {
+		struct gen_params p;
+
+		gen_defaults(&p, t % 2 ? "qwen2" : "qwen3moe", bt[t],
+			     test_rand());
+		ASSERT_EQ(0, gen_model(tmp_path("b.gguf"), &p));
+		w = batch_vs_single(_metadata, tmp_path("b.gguf"), 230, 64);
+		printf("# %s %s 230 tokens, ubatch 64: rel %.3g\n", p.arch,
+		       amxrt_type_name(bt[t]), w);
+		fflush(stdout);
+		EXPECT_LE(w, bt[t] == AMXRT_TYPE_F32 ? 1e-4 : 0.02);
+	}
+	unlink(tmp_path("b.gguf"));
+}
+
 TEST_HARNESS_MAIN
