@@ -86,8 +86,8 @@ static int run_vs_ref(const char *path, const struct ref_hp *h,
 TEST(stories_ref)
 {
 	char path[512];
-	struct ref_hp h = { 5, 64, 8, 4, 8, 172, 512, 8, 0, 0, 0, 10000.0,
-			    1e-5, 0, 0, 0, 0 };
+	struct ref_hp h = { 5, 64, 8,	    4,	  8, 172, 512, 8, 0,
+			    0, 0,  10000.0, 1e-5, 0, 0,	  0,   0 };
 	int32_t toks[40];
 	struct cmp c;
 	int i;
@@ -146,8 +146,7 @@ static const enum amxrt_type types[] = {
  * the file), as NMSE and as max |diff| / max |ref|, and the router margin
  * a MoE model needs so that these errors cannot flip an expert choice.
  */
-static void tolerance(enum amxrt_type t, double *nmse, double *rel,
-		      double *gap)
+static void tolerance(enum amxrt_type t, double *nmse, double *rel, double *gap)
 {
 	switch (t) {
 	case AMXRT_TYPE_F32:
@@ -216,7 +215,7 @@ static int check_random(struct __test_metadata *_metadata, const char *arch,
 }
 
 static const enum amxrt_isa isas[] = {
-	AMXRT_ISA_GENERIC, AMXRT_ISA_AVX2, AMXRT_ISA_AVX512VNNI,
+	AMXRT_ISA_GENERIC, AMXRT_ISA_AVX2,    AMXRT_ISA_AVX512VNNI,
 	AMXRT_ISA_AMX,	   AMXRT_ISA_AMX_SIM,
 };
 
@@ -226,8 +225,7 @@ static int use_isa(enum amxrt_isa isa)
 	char why[256];
 
 	if (amxrt_isa_usable(isa, why, sizeof(why))) {
-		printf("# %s: not usable here: %s\n", amxrt_isa_name(isa),
-		       why);
+		printf("# %s: not usable here: %s\n", amxrt_isa_name(isa), why);
 		fflush(stdout);
 		return -1;
 	}

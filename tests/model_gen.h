@@ -213,39 +213,49 @@ static inline int gen_model(const char *path, const struct gen_params *p)
 	ret = ret ?: amxrt_gguf_set_str(w, "general.name", "random test model");
 	ret = ret ?: amxrt_gguf_set_u32(w, KEY("block_count"), p->n_layer);
 	ret = ret ?: amxrt_gguf_set_u32(w, KEY("embedding_length"), E);
-	ret = ret ?: amxrt_gguf_set_u32(w, KEY("feed_forward_length"),
-					p->n_ff);
-	ret = ret ?: amxrt_gguf_set_u32(w, KEY("attention.head_count"),
-					p->n_head);
-	ret = ret ?: amxrt_gguf_set_u32(w, KEY("attention.head_count_kv"),
-					p->n_head_kv);
-	ret = ret ?: amxrt_gguf_set_u32(w, KEY("attention.key_length"),
-					p->head_dim);
-	ret = ret ?: amxrt_gguf_set_u32(w, KEY("attention.value_length"),
-					p->head_dim);
-	ret = ret ?: amxrt_gguf_set_f32(
-			     w, KEY("attention.layer_norm_rms_epsilon"), p->eps);
-	ret = ret ?: amxrt_gguf_set_f32(w, KEY("rope.freq_base"),
-					p->rope_base);
-	ret = ret ?: amxrt_gguf_set_u32(w, KEY("rope.dimension_count"),
-					p->head_dim);
-	ret = ret ?: amxrt_gguf_set_u32(w, KEY("context_length"),
-					p->n_ctx_train);
+	ret = ret ?: amxrt_gguf_set_u32(w, KEY("feed_forward_length"), p->n_ff);
+	ret = ret   ?:
+		      amxrt_gguf_set_u32(w, KEY("attention.head_count"),
+					 p->n_head);
+	ret = ret   ?:
+		      amxrt_gguf_set_u32(w, KEY("attention.head_count_kv"),
+					 p->n_head_kv);
+	ret = ret   ?:
+		      amxrt_gguf_set_u32(w, KEY("attention.key_length"),
+					 p->head_dim);
+	ret = ret   ?:
+		      amxrt_gguf_set_u32(w, KEY("attention.value_length"),
+					 p->head_dim);
+	ret = ret   ?:
+		      amxrt_gguf_set_f32(
+			      w, KEY("attention.layer_norm_rms_epsilon"),
+			      p->eps);
+	ret = ret ?: amxrt_gguf_set_f32(w, KEY("rope.freq_base"), p->rope_base);
+	ret = ret   ?:
+		      amxrt_gguf_set_u32(w, KEY("rope.dimension_count"),
+					 p->head_dim);
+	ret = ret   ?:
+		      amxrt_gguf_set_u32(w, KEY("context_length"),
+					 p->n_ctx_train);
 	if (moe) {
-		ret = ret ?: amxrt_gguf_set_u32(w, KEY("expert_count"),
-						p->n_expert);
-		ret = ret ?: amxrt_gguf_set_u32(w, KEY("expert_used_count"),
-						p->n_expert_used);
-		ret = ret ?: amxrt_gguf_set_u32(
-				     w, KEY("expert_feed_forward_length"),
-				     p->n_ff_exp);
+		ret = ret   ?:
+			      amxrt_gguf_set_u32(w, KEY("expert_count"),
+						 p->n_expert);
+		ret = ret   ?:
+			      amxrt_gguf_set_u32(w, KEY("expert_used_count"),
+						 p->n_expert_used);
+		ret = ret   ?:
+			      amxrt_gguf_set_u32(
+				      w, KEY("expert_feed_forward_length"),
+				      p->n_ff_exp);
 	}
 #undef KEY
 	ret = ret ?: gen_vocab(w, p->n_vocab);
 
-#define T(name, vname, type, nd, a, b_, c, sc, off)                          \
-	(ret = ret ?: gen_tensor(w, b, p, name, vname, type, nd, a, b_, c, sc, \
-				 off))
+#define T(name, vname, type, nd, a, b_, c, sc, off)                         \
+	(ret = ret   ?:                                                     \
+		       gen_tensor(w, b, p, name, vname, type, nd, a, b_, c, \
+				  sc, off))
 	T("token_embd.weight", "token_embd.weight", p->type, 2, E, p->n_vocab,
 	  1, 1.0f, 0.0f);
 	T("output_norm.weight", "output_norm.weight", AMXRT_TYPE_F32, 1, E, 1,
@@ -255,8 +265,8 @@ static inline int gen_model(const char *path, const struct gen_params *p)
 		  1, sE * 2, 0.0f);
 	for (l = 0; l < p->n_layer; l++) {
 		static const char *const names[] = {
-			"attn_norm.weight", "attn_q.weight",
-			"attn_k.weight",    "attn_v.weight",
+			"attn_norm.weight",   "attn_q.weight",
+			"attn_k.weight",      "attn_v.weight",
 			"attn_output.weight", "ffn_norm.weight",
 		};
 		const int64_t rows[] = { 1, qd, kvd, kvd, E, 1 };
@@ -279,10 +289,12 @@ static inline int gen_model(const char *path, const struct gen_params *p)
 			T(nm, nm, AMXRT_TYPE_F32, 1, kvd, 1, 1, 0.2f, 0.0f);
 		}
 		if (qkn) {
-			snprintf(nm, sizeof(nm), "blk.%d.attn_q_norm.weight", l);
+			snprintf(nm, sizeof(nm), "blk.%d.attn_q_norm.weight",
+				 l);
 			T(nm, nm, AMXRT_TYPE_F32, 1, p->head_dim, 1, 1, 0.1f,
 			  1.0f);
-			snprintf(nm, sizeof(nm), "blk.%d.attn_k_norm.weight", l);
+			snprintf(nm, sizeof(nm), "blk.%d.attn_k_norm.weight",
+				 l);
 			T(nm, nm, AMXRT_TYPE_F32, 1, p->head_dim, 1, 1, 0.1f,
 			  1.0f);
 		}

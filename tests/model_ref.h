@@ -155,8 +155,8 @@ static inline void ref_free(struct ref *r)
 }
 
 /* y[n] = W[n x k] x[k] */
-static inline void ref_matvec(const float *w, const double *x, double *y,
-			      int n, int k)
+static inline void ref_matvec(const float *w, const double *x, double *y, int n,
+			      int k)
 {
 	int i, j;
 
@@ -220,8 +220,10 @@ static inline void ref_step(struct ref *r, int token, double *logits)
 	int E = h->n_embd, D = h->head_dim, H = h->n_head;
 	int qd = H * D, kvd = h->n_head_kv * D, pos = r->pos;
 	int nf = h->n_ff > h->n_ff_exp ? h->n_ff : h->n_ff_exp;
-	double *x = malloc(sizeof(double) * E), *xb = malloc(sizeof(double) * E);
-	double *y = malloc(sizeof(double) * E), *q = malloc(sizeof(double) * qd);
+	double *x = malloc(sizeof(double) * E),
+	       *xb = malloc(sizeof(double) * E);
+	double *y = malloc(sizeof(double) * E),
+	       *q = malloc(sizeof(double) * qd);
 	double *att = malloc(sizeof(double) * qd);
 	double *sc = malloc(sizeof(double) * (pos + 1));
 	double *ye = malloc(sizeof(double) * E);
@@ -235,7 +237,8 @@ static inline void ref_step(struct ref *r, int token, double *logits)
 		struct ref_layer *L = &r->l[l];
 		double *kc = r->kc + ((int64_t)l * r->n_ctx) * kvd;
 		double *vc = r->vc + ((int64_t)l * r->n_ctx) * kvd;
-		double *k = kc + (int64_t)pos * kvd, *v = vc + (int64_t)pos * kvd;
+		double *k = kc + (int64_t)pos * kvd,
+		       *v = vc + (int64_t)pos * kvd;
 
 		ref_rmsnorm(xb, x, L->attn_norm, E, h->eps);
 		ref_matvec(L->wq, xb, q, qd, E);
