@@ -8,6 +8,7 @@
 #   make install         PREFIX=/usr/local DESTDIR= : library, headers,
 #                        pkg-config file, tools, man pages
 #   make format-check    clang-format (kernel rules) over the tree
+#   make fuzz            FUZZ_TIME=60: fuzz the GGUF reader (clang, libFuzzer)
 #
 # Variables: BUILD=dir (default build), SAN=1 (AddressSanitizer and
 # UndefinedBehaviorSanitizer, default build dir build-san), WERROR=0 to
@@ -76,7 +77,7 @@ TOOL_BINS := $(addprefix $(BUILD)/bin/,$(TOOLS))
 TOOL_LIBOBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out tools/amxrt-%.c,$(wildcard tools/*.c)))
 
 .PHONY: all lib tools check bench install uninstall clean format format-check \
-	kselftest-headers tests example
+	kselftest-headers tests example fuzz
 
 all: lib tools
 
@@ -167,6 +168,32 @@ example:
 	PKG_CONFIG_LIBDIR=$(abspath $(BUILD))/stage/usr/lib/pkgconfig \
 	$(MAKE) -C examples BUILD=$(abspath $(BUILD))/examples
 	LD_LIBRARY_PATH=$(abspath $(BUILD))/stage/usr/lib $(BUILD)/examples/embed
+
+# ---- fuzzing -------------------------------------------------------------
+# make fuzz [FUZZ_TIME=60]: the GGUF reader under libFuzzer + ASan + UBSan
+# (clang), built apart in build-fuzz/ from the sources it needs. New inputs
+# go to build-fuzz/corpus (fuzz/corpus/gguf, the committed seeds, is only
+# read); a crash leaves build-fuzz/crash-* and fails the target.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_SRCS := fuzz/gguf_fuzz.c libamxrt/gguf/read.c libamxrt/gguf/query.c \
+	libamxrt/core/error.c
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -pthread \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Werror
+
+$(FUZZ_BUILD)/gguf_fuzz: $(FUZZ_SRCS) $(wildcard libamxrt/gguf/*.h) \
+		include/amxrt/gguf.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ -lm
+
+fuzz: $(FUZZ_BUILD)/gguf_fuzz
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	$(FUZZ_BUILD)/gguf_fuzz -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-dict=fuzz/gguf.dict -artifact_prefix=$(FUZZ_BUILD)/ \
+		$(FUZZ_BUILD)/corpus fuzz/corpus/gguf
 
 # ---- style ---------------------------------------------------------------
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

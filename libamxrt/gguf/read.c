@@ -452,15 +452,25 @@ static const char *const ggml_type_names[] = {
 	"TQ2_0", "",	  "",	     "",       "MXFP4",
 };
 
-static int supported_type(uint32_t type)
+/* The tensor types amxrt reads: values and bytes per block (as ggml). */
+static int block_of(uint32_t type, int64_t *values, size_t *bytes)
 {
 	switch (type) {
 	case AMXRT_TYPE_F32:
+		*values = 1, *bytes = 4;
+		return 1;
 	case AMXRT_TYPE_F16:
-	case AMXRT_TYPE_Q4_0:
-	case AMXRT_TYPE_Q4_1:
-	case AMXRT_TYPE_Q8_0:
 	case AMXRT_TYPE_BF16:
+		*values = 1, *bytes = 2;
+		return 1;
+	case AMXRT_TYPE_Q4_0:
+		*values = 32, *bytes = 18;
+		return 1;
+	case AMXRT_TYPE_Q4_1:
+		*values = 32, *bytes = 20;
+		return 1;
+	case AMXRT_TYPE_Q8_0:
+		*values = 32, *bytes = 34;
 		return 1;
 	default:
 		return 0;
@@ -471,7 +481,10 @@ static int check_type(struct cur *c, uint32_t type, size_t at)
 {
 	const size_t n = sizeof(ggml_type_names) / sizeof(ggml_type_names[0]);
 
-	if (supported_type(type))
+	int64_t bv;
+	size_t bb = 0;
+
+	if (block_of(type, &bv, &bb))
 		return 0;
 	if (type < n && ggml_type_names[type][0])
 		return bad(c, at,
@@ -485,7 +498,8 @@ static int rd_tensor(struct cur *c, int64_t i)
 {
 	struct amxrt_gguf *g = c->g;
 	struct gguf_tensor *t = &g->tensors[i];
-	int64_t count = 1, bv, blocks;
+	int64_t count = 1, bv = 1, blocks;
+	size_t bb = 0;
 	uint32_t n_dims, type;
 	const uint8_t *s;
 	uint64_t len, size;
@@ -550,7 +564,7 @@ static int rd_tensor(struct cur *c, int64_t i)
 	if (rc)
 		return rc;
 	t->type = (enum amxrt_type)type;
-	bv = amxrt_type_block_values(t->type);
+	block_of(type, &bv, &bb);
 	if (t->ne[0] % bv)
 		return bad(c, at,
 			   "row length %lld is not a multiple of the block "
@@ -558,9 +572,7 @@ static int rd_tensor(struct cur *c, int64_t i)
 			   (long long)t->ne[0], (long long)bv,
 			   ggml_type_names[type]);
 	blocks = count / bv;
-	if (__builtin_mul_overflow((uint64_t)blocks,
-				   (uint64_t)amxrt_type_block_bytes(t->type),
-				   &size) ||
+	if (__builtin_mul_overflow((uint64_t)blocks, (uint64_t)bb, &size) ||
 	    size > SIZE_MAX)
 		return bad(c, at, "size overflows (%lld blocks of %s)",
 			   (long long)blocks, ggml_type_names[type]);
