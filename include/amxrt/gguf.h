@@ -55,7 +55,16 @@ struct amxrt_gguf_tensor {
 	const void *data; /* NULL in a vocabulary-only file without data */
 };
 
-/* Open and validate a file (mapped read-only) or a caller-owned buffer. */
+/*
+ * Open and validate a file (mapped read-only) or a caller-owned buffer
+ * (not copied: it must outlive the handle). Returns 0 with *out set, or a
+ * negative errno with *out NULL: -EINVAL for anything wrong in the file,
+ * the message reading "PATH: ITEM: PROBLEM (file offset N)" ("gguf: ..."
+ * for a buffer). Versions 2 and 3; a file without tensors may end before
+ * its data section's padding. Tensor types other than F32, F16, BF16,
+ * Q4_0, Q4_1 and Q8_0 are refused by name. Documentation/gguf.md lists
+ * every rule.
+ */
 int amxrt_gguf_open(const char *path, struct amxrt_gguf **out);
 int amxrt_gguf_open_mem(const void *buf, size_t size, struct amxrt_gguf **out);
 void amxrt_gguf_close(struct amxrt_gguf *g);
@@ -64,7 +73,10 @@ uint32_t amxrt_gguf_version(const struct amxrt_gguf *g);
 uint32_t amxrt_gguf_alignment(const struct amxrt_gguf *g);
 size_t amxrt_gguf_data_offset(const struct amxrt_gguf *g);
 
-/* Metadata: index of key, or -1; then typed getters by key. */
+/*
+ * Metadata: keys in file order (kv_key: NULL, kv_type: -1 for an index
+ * out of range); index of key, or -1; then typed getters by key.
+ */
 int64_t amxrt_gguf_kv_count(const struct amxrt_gguf *g);
 const char *amxrt_gguf_kv_key(const struct amxrt_gguf *g, int64_t i);
 enum amxrt_gguf_type amxrt_gguf_kv_type(const struct amxrt_gguf *g, int64_t i);
@@ -82,15 +94,21 @@ int amxrt_gguf_get_float(const struct amxrt_gguf *g, const char *key,
 			 double *out);
 int amxrt_gguf_get_str(const struct amxrt_gguf *g, const char *key,
 		       const char **s, size_t *len);
-/* Arrays: element type and count; data points at the packed elements
- * (NULL for string arrays: use amxrt_gguf_arr_str). */
+/*
+ * Strings (get_str, arr_str) are NUL-terminated copies owned by the file
+ * handle; len excludes the NUL. Arrays: element type and count; data
+ * points at the packed elements, copied at open and aligned for their type
+ * (NULL for string arrays: use amxrt_gguf_arr_str, O(1) per element, which
+ * returns -EINVAL for an index past the end). Out pointers may be NULL.
+ */
 int amxrt_gguf_get_arr(const struct amxrt_gguf *g, const char *key,
 		       enum amxrt_gguf_type *elem, uint64_t *n,
 		       const void **data);
 int amxrt_gguf_arr_str(const struct amxrt_gguf *g, const char *key, uint64_t i,
 		       const char **s, size_t *len);
 
-/* Tensors, in file order. find returns the index or -1. */
+/* Tensors, in file order (-EINVAL for an index out of range). find
+ * returns the index or -1. Lookups by key or name are hashed. */
 int64_t amxrt_gguf_tensor_count(const struct amxrt_gguf *g);
 int amxrt_gguf_tensor(const struct amxrt_gguf *g, int64_t i,
 		      struct amxrt_gguf_tensor *t);
