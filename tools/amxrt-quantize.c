@@ -147,9 +147,10 @@ static int skip_kv(const char *key)
 	       !strcmp(key, "general.quantization_version");
 }
 
-static int fail(const char *what)
+/* The library's message names the file or tensor. */
+static int fail(void)
 {
-	fprintf(stderr, "%s: %s: %s\n", prog, what, amxrt_errmsg());
+	fprintf(stderr, "%s: %s\n", prog, amxrt_errmsg());
 	return EXIT_FAIL;
 }
 
@@ -207,7 +208,7 @@ int main(int argc, char **argv)
 	}
 
 	if (amxrt_gguf_open(in, &g))
-		return fail(in);
+		return fail();
 	n = amxrt_gguf_tensor_count(g);
 	convs = calloc(n ? (size_t)n : 1, sizeof(*convs));
 	if (!convs) {
@@ -218,7 +219,7 @@ int main(int argc, char **argv)
 		struct conv *cv = &convs[i];
 
 		if (amxrt_gguf_tensor(g, i, &cv->src)) {
-			ret = fail(in);
+			ret = fail();
 			goto out;
 		}
 		if (!is_float(cv->src.type) && !requant) {
@@ -253,7 +254,7 @@ int main(int argc, char **argv)
 	    amxrt_gguf_set_u32(w, "general.quantization_version", 2) ||
 	    amxrt_gguf_set_u32(w, "general.file_type",
 			       file_type((enum amxrt_type)target))) {
-		ret = fail(in);
+		ret = fail();
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -263,7 +264,7 @@ int main(int argc, char **argv)
 		if (amxrt_gguf_add_tensor(w, cv->src.name, cv->dst,
 					  cv->src.n_dims, cv->src.ne, NULL,
 					  convert, cv)) {
-			ret = fail(cv->src.name);
+			ret = fail();
 			goto out;
 		}
 		in_bytes += cv->src.size;
