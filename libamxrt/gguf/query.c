@@ -139,7 +139,7 @@ static int wrong_type(const struct gguf_kv *kv, const char *key,
 static int kv_int(const struct amxrt_gguf *g, const struct gguf_kv *kv,
 		  int64_t *out)
 {
-	const uint8_t *p = g->base + kv->val;
+	const uint8_t *p;
 	union {
 		int8_t i8;
 		int16_t i16;
@@ -150,6 +150,9 @@ static int kv_int(const struct amxrt_gguf *g, const struct gguf_kv *kv,
 		uint64_t u64;
 	} v;
 
+	if (kv->type == AMXRT_GGUF_STRING || kv->type == AMXRT_GGUF_ARRAY)
+		return -1; /* val is a pool offset, not a file offset */
+	p = g->base + kv->val;
 	switch (kv->type) {
 	case AMXRT_GGUF_UINT8:
 	case AMXRT_GGUF_BOOL:
@@ -216,7 +219,6 @@ int amxrt_gguf_get_float(const struct amxrt_gguf *g, const char *key,
 			 double *out)
 {
 	const struct gguf_kv *kv;
-	const uint8_t *p;
 	double d;
 	int64_t v;
 	int rc;
@@ -224,18 +226,17 @@ int amxrt_gguf_get_float(const struct amxrt_gguf *g, const char *key,
 	kv = lookup(g, key, &rc);
 	if (!kv)
 		return rc;
-	p = g->base + kv->val;
 	if (kv->type == AMXRT_GGUF_FLOAT32) {
 		float f;
 
-		memcpy(&f, p, 4);
+		memcpy(&f, g->base + kv->val, 4);
 		d = f;
 	} else if (kv->type == AMXRT_GGUF_FLOAT64) {
-		memcpy(&d, p, 8);
+		memcpy(&d, g->base + kv->val, 8);
 	} else if (kv->type == AMXRT_GGUF_UINT64) {
 		uint64_t u;
 
-		memcpy(&u, p, 8);
+		memcpy(&u, g->base + kv->val, 8);
 		d = (double)u;
 	} else if (kv->type != AMXRT_GGUF_BOOL && !kv_int(g, kv, &v)) {
 		d = (double)v;

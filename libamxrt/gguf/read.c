@@ -358,9 +358,12 @@ static int rd_kv(struct cur *c, int64_t i)
 static int kv_uint(const struct amxrt_gguf *g, const struct gguf_kv *kv,
 		   uint64_t *v)
 {
-	const uint8_t *p = g->base + kv->val;
+	const uint8_t *p;
 	int64_t s;
 
+	if (kv->type == AMXRT_GGUF_STRING || kv->type == AMXRT_GGUF_ARRAY)
+		return -1; /* val is a pool offset, not a file offset */
+	p = g->base + kv->val;
 	switch (kv->type) {
 	case AMXRT_GGUF_UINT8:
 		*v = p[0];
