@@ -129,6 +129,12 @@ static void att_run(void *arg, int ith, int nth, void *scratch)
 int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0)
 {
 	struct att_task a = { .c = c, .layer = layer, .pos0 = pos0, .m = m };
+	int64_t work = m * c->m->hp.n_head * (pos0 + m) * c->m->hp.head_dim;
 
+	/* small problems: waking the pool costs more than the work */
+	if (work < (1 << 16)) {
+		att_run(&a, 0, 1, NULL);
+		return 0;
+	}
 	return amxrt_pool_run(att_run, &a);
 }
