@@ -329,10 +329,18 @@ static int same_kv(struct __test_metadata *_metadata,
 			}
 		} else {
 			double f1 = 0, f2 = 1;
+			int64_t i1 = 0, i2 = 1;
 
-			EXPECT_EQ(0, amxrt_gguf_get_float(a, key, &f1));
-			EXPECT_EQ(0, amxrt_gguf_get_float(b, key, &f2));
-			EXPECT_EQ(f1, f2) TH_LOG("key %s", key);
+			if (t == AMXRT_GGUF_FLOAT32 ||
+			    t == AMXRT_GGUF_FLOAT64) {
+				EXPECT_EQ(0, amxrt_gguf_get_float(a, key, &f1));
+				EXPECT_EQ(0, amxrt_gguf_get_float(b, key, &f2));
+				EXPECT_EQ(f1, f2) TH_LOG("key %s", key);
+			} else {
+				EXPECT_EQ(0, amxrt_gguf_get_int(a, key, &i1));
+				EXPECT_EQ(0, amxrt_gguf_get_int(b, key, &i2));
+				EXPECT_EQ(i1, i2) TH_LOG("key %s", key);
+			}
 		}
 	}
 	return 0;
