@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * amxrt-bench - time amxrt_matmul() on real model shapes and compare with
- * what this machine can do (amxrt_measure_limits(), measured in the same
- * run). A thin tool: it uses only the public API.
+ * amxrt-bench - time models (prompt processing and generation, like
+ * llama-bench) and amxrt_matmul() on real model shapes, and compare both
+ * with what this machine can do (amxrt_measure_limits(), measured in the
+ * same run). A thin tool: it uses only the public API.
  *
+ *   amxrt-bench [model] -m FILE [-m FILE ...] [-p LIST] [-n LIST] [-t N]
+ *                       [-r REPS] [-b N] [-ub N] [--isa NAME] [--seed S]
+ *                       [--limits-time SECONDS]
  *   amxrt-bench gemm [-t N] [-r REPS] [--isa NAME] [--types LIST]
  *                    [--shapes NxK,...] [-m M,...] [--warm]
  *                    [--limits-time SECONDS]
@@ -41,14 +45,40 @@ struct opts {
 
 static const char usage[] =
 	"usage: amxrt-bench gemm [options]\n"
+	"       amxrt-bench [model] -m FILE [-m FILE ...] [options]\n"
 	"\n"
-	"Time amxrt_matmul() (Y = X * W^T, W packed N x K) for every type,\n"
-	"shape and M given, and print a markdown table: time per call (mean\n"
-	"and standard deviation), GOP/s (2*M*N*K per call), GB/s of packed\n"
-	"weights read, and the ratio to this machine's limits measured in the\n"
-	"same run (int8 peak for M > 1, read bandwidth for M = 1).\n"
+	"Model mode (the default) loads each model and prints a markdown table\n"
+	"like llama-bench: for each prompt length P a test ppP (P random tokens\n"
+	"in one amxrt_decode(), from an empty context) and for each generation\n"
+	"length N a test tgN (N tokens decoded one at a time from an empty\n"
+	"context), in tokens per second (mean and standard deviation over the\n"
+	"repetitions, after one warm-up run), with the ratio to this machine's\n"
+	"limits measured in the same run: int8 peak for pp (2 x matmul\n"
+	"parameters used per token x tokens per second), and for tg the\n"
+	"bandwidth bound (read bandwidth / weight bytes read per token).\n"
 	"\n"
-	"options:\n"
+	"model options:\n"
+	"  -m, --model FILE       a GGUF model (repeat for several)\n"
+	"  -p, --n-prompt LIST    prompt lengths, e.g. 64,512; 0: none\n"
+	"                         (default 512)\n"
+	"  -n, --n-gen LIST       generation lengths; 0: none (default 128)\n"
+	"  -t, --threads N        threads (default: one per online CPU)\n"
+	"  -r, --repetitions N    timed runs per test (default 5)\n"
+	"  -b, --batch-size N     tokens per amxrt_decode() call (default 2048)\n"
+	"  -ub, --ubatch-size N   tokens per forward pass (default 512)\n"
+	"      --isa NAME         path: generic, avx2, avx512vnni, amx, amx-sim\n"
+	"                         (default: the path in use)\n"
+	"      --seed S           seed of the random tokens (default 1)\n"
+	"      --limits-time S    seconds spent measuring the limits (default 2)\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"Gemm mode times amxrt_matmul() (Y = X * W^T, W packed N x K) for every\n"
+	"type, shape and M given, and prints a markdown table: time per call\n"
+	"(mean and standard deviation), GOP/s (2*M*N*K per call), GB/s of\n"
+	"packed weights read, and the ratio to this machine's limits measured\n"
+	"in the same run (int8 peak for M > 1, read bandwidth for M = 1).\n"
+	"\n"
+	"gemm options:\n"
 	"  -t, --threads N        threads (default: one per online CPU)\n"
 	"  -r, --reps N           timed calls per case, after 2 warm-up calls\n"
 	"                         (default 10)\n"
@@ -175,18 +205,6 @@ static void parse(struct opts *o, int argc, char **argv)
 	char defaults_m[] = "1,16,64,512";
 	char *end;
 	int c, i;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(usage, stdout);
-			exit(0);
-		}
-	}
-	if (argc < 2)
-		die("no command given (try 'amxrt-bench gemm' or --help)");
-	if (strcmp(argv[1], "gemm"))
-		die("unknown command '%s' (the only one is gemm; see --help)",
-		    argv[1]);
 
 	memset(o, 0, sizeof(*o));
 	o->reps = 10;
@@ -437,7 +455,7 @@ static void run_case(const struct opts *o, const struct amxrt_limits *lim,
 	free(y);
 }
 
-int main(int argc, char **argv)
+static int gemm_main(int argc, char **argv)
 {
 	struct amxrt_cpu_info ci;
 	struct amxrt_limits lim;
@@ -494,4 +512,421 @@ int main(int argc, char **argv)
 		printf("\nM = 1 rows are compared with the best read bandwidth measured so far; measured before each: %.1f to %.1f GB/s.\n",
 		       read_lo, read_hi);
 	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* model mode: pp and tg tests, like llama-bench */
+
+#define MAX_MODELS 16
+#define TG_WARMUP 4
+
+struct mopts {
+	int nmodels, np, nn;
+	const char *models[MAX_MODELS];
+	int prompts[MAX_LIST], gens[MAX_LIST];
+	int threads, reps, batch, ubatch, isa;
+	uint64_t seed;
+	double limits_time;
+};
+
+/* What one token costs a model: matmul work and weight bytes read. */
+struct model_cost {
+	double params; /* matmul parameters used per token */
+	double bytes; /* matmul weight bytes (as placed) read per token */
+};
+
+static void parse_counts(char *arg, int *out, int *n, const char *what)
+{
+	char *items[MAX_LIST];
+	int i;
+
+	*n = split(arg, items, what);
+	for (i = 0; i < *n; i++)
+		out[i] = (int)parse_int(items[i], what, 0, 1 << 20);
+}
+
+static void parse_model(struct mopts *o, int argc, char **argv, int first)
+{
+	static const struct option longs[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "n-prompt", required_argument, NULL, 'p' },
+		{ "n-gen", required_argument, NULL, 'n' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "repetitions", required_argument, NULL, 'r' },
+		{ "batch-size", required_argument, NULL, 'b' },
+		{ "ubatch-size", required_argument, NULL, 'u' },
+		{ "isa", required_argument, NULL, 'I' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "limits-time", required_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char def_p[] = "512", def_n[] = "128";
+	char *end;
+	int c, i;
+
+	memset(o, 0, sizeof(*o));
+	o->reps = 5;
+	o->batch = 2048;
+	o->ubatch = 512;
+	o->isa = -1;
+	o->seed = 1;
+	o->limits_time = 2.0;
+	parse_counts(def_p, o->prompts, &o->np, "prompt length");
+	parse_counts(def_n, o->gens, &o->nn, "generation length");
+
+	/* llama-bench spells the micro-batch size -ub */
+	for (i = first; i < argc; i++)
+		if (!strcmp(argv[i], "-ub"))
+			argv[i] = "--ubatch-size";
+	opterr = 0;
+	optind = first;
+	while ((c = getopt_long(argc, argv, ":m:p:n:t:r:b:", longs, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'm':
+			if (o->nmodels == MAX_MODELS)
+				die("too many models (at most %d)", MAX_MODELS);
+			if (!*optarg)
+				die("empty model path");
+			o->models[o->nmodels++] = optarg;
+			break;
+		case 'p':
+			parse_counts(optarg, o->prompts, &o->np,
+				     "prompt length");
+			break;
+		case 'n':
+			parse_counts(optarg, o->gens, &o->nn,
+				     "generation length");
+			break;
+		case 't':
+			o->threads =
+				(int)parse_int(optarg, "thread count", 1, 4096);
+			break;
+		case 'r':
+			o->reps = (int)parse_int(optarg, "repetition count", 1,
+						 100000);
+			break;
+		case 'b':
+			o->batch = (int)parse_int(optarg, "batch size", 1,
+						  1 << 20);
+			break;
+		case 'u':
+			o->ubatch = (int)parse_int(optarg, "micro-batch size",
+						   1, 1 << 20);
+			break;
+		case 'I':
+			o->isa = amxrt_isa_parse(optarg);
+			if (o->isa < 0)
+				die("unknown path '%s' (generic avx2 avx512vnni amx amx-sim)",
+				    optarg);
+			break;
+		case 'S':
+			errno = 0;
+			o->seed = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end)
+				die("seed '%s' is not a number", optarg);
+			break;
+		case 'L':
+			errno = 0;
+			o->limits_time = strtod(optarg, &end);
+			if (errno || end == optarg || *end ||
+			    !(o->limits_time > 0 && o->limits_time <= 60))
+				die("--limits-time '%s' is not a number of seconds in (0, 60]",
+				    optarg);
+			break;
+		case ':':
+			die("option '%s' needs a value", argv[optind - 1]);
+		default:
+			die("unknown option '%s' (see --help)",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		die("unexpected argument '%s' (see --help)", argv[optind]);
+	if (!o->nmodels)
+		die("no model given (-m FILE; see --help)");
+	for (i = 0; i < o->nmodels; i++)
+		if (access(o->models[i], R_OK))
+			die("%s: %s", o->models[i], strerror(errno));
+}
+
+/*
+ * Matmul parameters and weight bytes per token, from the placement list:
+ * every weight packed for a kernel (all but "plain" layouts) is a matmul
+ * weight; of a MoE model's expert tensors (*_exps) a token uses
+ * n_expert_used of n_expert. The parameter counts come from the GGUF
+ * tensors (a tied output was packed from token_embd.weight).
+ */
+static void model_cost(const struct amxrt_model *m,
+		       const struct amxrt_model_info *info,
+		       struct model_cost *cost)
+{
+	const struct amxrt_gguf *g = amxrt_model_gguf(m);
+	int64_t n = amxrt_model_placement_count(m), i, ti;
+	struct amxrt_placement pl;
+	struct amxrt_gguf_tensor t;
+	double elems, share;
+	int d;
+
+	memset(cost, 0, sizeof(*cost));
+	for (i = 0; i < n; i++) {
+		if (amxrt_model_placement(m, i, &pl))
+			die("placement %lld: %s", (long long)i, amxrt_errmsg());
+		if (!strncmp(pl.layout, "plain", 5))
+			continue;
+		ti = amxrt_gguf_find_tensor(g, pl.tensor);
+		if (ti < 0 && strstr(pl.layout, "tied"))
+			ti = amxrt_gguf_find_tensor(g, "token_embd.weight");
+		if (ti < 0 || amxrt_gguf_tensor(g, ti, &t))
+			die("tensor %s is placed but not in the file",
+			    pl.tensor);
+		elems = 1;
+		for (d = 0; d < (int)t.n_dims; d++)
+			elems *= (double)t.ne[d];
+		share = 1;
+		if (strstr(pl.tensor, "_exps") && info->n_expert > 0)
+			share = (double)info->n_expert_used / info->n_expert;
+		cost->params += elems * share;
+		cost->bytes += (double)pl.bytes * share;
+	}
+}
+
+static void fmt_count(char *buf, size_t len, double v, const char *unit)
+{
+	static const char *const pre[] = { "", "K", "M", "G", "T" };
+	double div = unit[0] == 'B' && !unit[1] ? 1024 : 1000;
+	int i = 0;
+
+	while (v >= div && i < 4) {
+		v /= div;
+		i++;
+	}
+	if (div == 1024)
+		snprintf(buf, len, "%.2f %s%s", v, pre[i], i ? "iB" : "B");
+	else
+		snprintf(buf, len, "%.2f %s", v, i ? pre[i] : "");
+}
+
+static void model_label(char *buf, size_t len,
+			const struct amxrt_model_info *info)
+{
+	char p[32], t[16];
+	size_t i;
+
+	fmt_count(p, sizeof(p), (double)info->n_params, "");
+	/* "1.10 G" -> "1.10B", llama-bench's way of naming sizes */
+	for (i = 0; p[i]; i++)
+		if (p[i] == ' ')
+			memmove(p + i, p + i + 1, strlen(p + i));
+	i = strlen(p);
+	if (i && p[i - 1] == 'G')
+		p[i - 1] = 'B';
+	snprintf(t, sizeof(t), "%s", amxrt_type_name(info->type));
+	for (i = 0; t[i]; i++)
+		if (t[i] >= 'a' && t[i] <= 'z')
+			t[i] = (char)(t[i] - 'a' + 'A');
+	snprintf(buf, len, "%s %s %s", info->arch, p, t);
+}
+
+static void random_tokens(int32_t *tok, int n, int n_vocab)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		tok[i] = (int32_t)(((rng * 0x2545f4914f6cdd1dull) >> 33) %
+				   (uint64_t)n_vocab);
+	}
+}
+
+static void decode(struct amxrt_ctx *c, const int32_t *tok, int n, int batch)
+{
+	int i, k, ret;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < batch ? n - i : batch;
+		ret = amxrt_decode(c, tok + i, k, 0);
+		if (ret)
+			die("decode: %s", amxrt_errmsg());
+	}
+}
+
+static void restart(struct amxrt_ctx *c)
+{
+	if (amxrt_ctx_truncate(c, 0))
+		die("truncate: %s", amxrt_errmsg());
+}
+
+/* One run of a test from an empty context; returns its seconds. */
+static double run_test(struct amxrt_ctx *c, int32_t *tok, int n, int gen,
+		       int n_vocab, int batch)
+{
+	double t0;
+	int i;
+
+	restart(c);
+	random_tokens(tok, n, n_vocab);
+	t0 = now();
+	if (gen)
+		for (i = 0; i < n; i++)
+			decode(c, tok + i, 1, 1);
+	else
+		decode(c, tok, n, batch);
+	return now() - t0;
+}
+
+/* The best read bandwidth of the run so far (see run_case()). */
+static double model_read_lo = 1e300, model_read_hi;
+
+static void model_test(const struct mopts *o, const struct amxrt_limits *lim,
+		       struct amxrt_ctx *c, const struct amxrt_model_info *info,
+		       const struct model_cost *cost, const char *label,
+		       const char *size, const char *params, int n, int gen,
+		       int isa)
+{
+	int32_t *tok = xmalloc((size_t)n * sizeof(int32_t));
+	double sum = 0, sum2 = 0, mean, sd, ts, ratio, bw;
+	char test[32];
+	int r;
+
+	/* warm-up, not counted: a short run of the same kind */
+	run_test(c, tok, gen ? (n < TG_WARMUP ? n : TG_WARMUP) : n, gen,
+		 info->n_vocab, o->batch);
+	bw = lim->read_gbs;
+	if (gen) {
+		struct amxrt_limits near;
+
+		if (amxrt_measure_limits(&near, 0.3))
+			die("measuring the limits: %s", amxrt_errmsg());
+		model_read_lo = fmin(model_read_lo, near.read_gbs);
+		model_read_hi = fmax(model_read_hi, near.read_gbs);
+		bw = fmax(model_read_hi, lim->read_gbs);
+	}
+	for (r = 0; r < o->reps; r++) {
+		ts = n / run_test(c, tok, n, gen, info->n_vocab, o->batch);
+		sum += ts;
+		sum2 += ts * ts;
+	}
+	mean = sum / o->reps;
+	sd = o->reps > 1 ?
+		     sqrt(fmax(0.0, (sum2 - sum * mean) / (o->reps - 1))) :
+		     0.0;
+	if (gen)
+		ratio = mean / (bw * 1e9 / cost->bytes);
+	else
+		ratio = 2.0 * cost->params * mean / (lim->int8_tops * 1e12);
+	snprintf(test, sizeof(test), "%s%d", gen ? "tg" : "pp", n);
+	printf("| %s | %s | %s | CPU %s | %d | %s | %.2f ± %.2f | %.1f%% %s |\n",
+	       label, size, params, amxrt_isa_name(isa), amxrt_threads(), test,
+	       mean, sd, ratio * 100, gen ? "of bw bound" : "of int8");
+	fflush(stdout);
+	free(tok);
+}
+
+static int model_main(int argc, char **argv, int first)
+{
+	struct amxrt_cpu_info ci;
+	struct amxrt_limits lim;
+	struct mopts o;
+	int i, j, isa, max_n = 1;
+
+	parse_model(&o, argc, argv, first);
+	if (o.threads && amxrt_set_threads(o.threads))
+		die("%s", amxrt_errmsg());
+	if (o.isa >= 0 && amxrt_isa_set(o.isa))
+		die("path %s cannot run here: %s", amxrt_isa_name(o.isa),
+		    amxrt_errmsg());
+	isa = amxrt_isa();
+	if (isa < 0)
+		die("%s", amxrt_errmsg());
+	rng = o.seed ? o.seed : 1;
+	for (i = 0; i < o.np; i++)
+		max_n = o.prompts[i] > max_n ? o.prompts[i] : max_n;
+	for (i = 0; i < o.nn; i++)
+		max_n = o.gens[i] > max_n ? o.gens[i] : max_n;
+
+	for (i = 0; i < o.nmodels; i++) {
+		struct amxrt_ctx_params cp = { .n_ctx = max_n,
+					       .n_batch = o.batch,
+					       .n_ubatch = o.ubatch };
+		struct amxrt_model_info info;
+		struct model_cost cost;
+		struct amxrt_model *m;
+		struct amxrt_ctx *c;
+		char label[128], size[32], params[32];
+
+		if (amxrt_model_load(o.models[i], NULL, &m))
+			die("%s: %s", o.models[i], amxrt_errmsg());
+		if (amxrt_model_get_info(m, &info))
+			die("%s: %s", o.models[i], amxrt_errmsg());
+		if (amxrt_ctx_new(m, &cp, &c))
+			die("%s: %s", o.models[i], amxrt_errmsg());
+		model_cost(m, &info, &cost);
+		if (!i) {
+			if (amxrt_measure_limits(&lim, o.limits_time))
+				die("measuring the limits: %s", amxrt_errmsg());
+			amxrt_cpu_detect(&ci);
+			printf("amxrt-bench: %s, %d threads, path %s, libamxrt %s\n\n",
+			       ci.brand[0] ? ci.brand : "unknown CPU",
+			       amxrt_threads(), amxrt_isa_name(isa),
+			       amxrt_version());
+			printf("Limits measured now: int8 %.3f TOP/s (%s), read %.1f GB/s (%s over %zu MiB).\n",
+			       lim.int8_tops, lim.int8_how, lim.read_gbs,
+			       lim.read_how, lim.read_bytes >> 20);
+			printf("Each test: 1 warm-up run, then %d timed runs from an empty context; batch %d, micro-batch %d, random tokens (seed %llu).\n\n",
+			       o.reps, o.batch, o.ubatch,
+			       (unsigned long long)o.seed);
+			printf("| model | size | params | backend | threads | test | t/s | vs limit |\n");
+			printf("|-------|------|--------|---------|---------|------|-----|----------|\n");
+			fflush(stdout);
+		}
+		model_label(label, sizeof(label), &info);
+		fmt_count(size, sizeof(size), (double)info.weight_bytes, "B");
+		fmt_count(params, sizeof(params), (double)info.n_params, "");
+		for (j = 0; j < o.np; j++)
+			if (o.prompts[j])
+				model_test(&o, &lim, c, &info, &cost, label,
+					   size, params, o.prompts[j], 0, isa);
+		for (j = 0; j < o.nn; j++)
+			if (o.gens[j])
+				model_test(&o, &lim, c, &info, &cost, label,
+					   size, params, o.gens[j], 1, isa);
+		/* what the ratios were taken against, per model */
+		printf("%s%s: per token %.3g matmul parameters, %.1f MiB of matmul weights read",
+		       i ? "" : "\n", o.models[i], cost.params,
+		       cost.bytes / (1 << 20));
+		if (info.n_expert)
+			printf(" (%d of %d experts)", info.n_expert_used,
+			       info.n_expert);
+		printf(".\n");
+		amxrt_ctx_free(c);
+		amxrt_model_free(m);
+	}
+	if (model_read_hi > 0)
+		printf("tg rows: bandwidth bound from the best read bandwidth measured in this run; measured before each: %.1f to %.1f GB/s.\n",
+		       model_read_lo, model_read_hi);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+	}
+	if (argc < 2)
+		die("no command given (try 'amxrt-bench -m MODEL', 'amxrt-bench gemm' or --help)");
+	if (!strcmp(argv[1], "gemm"))
+		return gemm_main(argc, argv);
+	if (!strcmp(argv[1], "model"))
+		return model_main(argc, argv, 2);
+	if (argv[1][0] == '-')
+		return model_main(argc, argv, 1);
+	die("unknown command '%s' (model or gemm; see --help)", argv[1]);
 }
