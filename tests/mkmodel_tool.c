@@ -6,7 +6,8 @@
  * have llama.cpp's tensor names, shapes and types (norms and the router
  * F32), the hyperparameter keys of their architecture, general.file_type,
  * and every tokenizer.* key of the vocabulary file unchanged; weights are
- * finite with sd near 0.02 and norms are 1; the same seed gives the same
+ * finite with sd near 0.02 and norms are 1; the Qwen3 and MoE models load
+ * and a forward pass gives finite logits; the same seed gives the same
  * file whatever the thread count, another seed other weights; the
  * vocabulary is found through AMXRT_MODELS, --vocab, or beside the build
  * tree; bad arguments exit 2, failures 1, each with one line on stderr.
@@ -405,6 +406,42 @@ static void check_tokenizer(struct __test_metadata *_metadata,
 	amxrt_gguf_close(v);
 }
 
+/*
+ * The model loads and a forward pass over four tokens gives finite logits
+ * of a sane spread (the weights' scale keeps activations in range).
+ */
+static void check_forward(struct __test_metadata *_metadata, const char *path)
+{
+	static const int32_t toks[4] = { 1, 100, 200, 300 };
+	struct amxrt_ctx_params cp = { .n_ctx = 16 };
+	struct amxrt_model_info mi;
+	double s = 0, s2 = 0, sd;
+	struct amxrt_model *m;
+	struct amxrt_ctx *c;
+	const float *l;
+	int i, bad = 0;
+
+	ASSERT_EQ(0, amxrt_model_load(path, NULL, &m))
+	TH_LOG("%s", amxrt_errmsg());
+	ASSERT_EQ(0, amxrt_model_get_info(m, &mi));
+	ASSERT_EQ(0, amxrt_ctx_new(m, &cp, &c)) TH_LOG("%s", amxrt_errmsg());
+	ASSERT_EQ(0, amxrt_decode(c, toks, 4, 0)) TH_LOG("%s", amxrt_errmsg());
+	l = amxrt_logits(c, -1);
+	ASSERT_NE(NULL, l);
+	for (i = 0; i < mi.n_vocab; i++) {
+		bad += !isfinite(l[i]);
+		s += l[i];
+		s2 += (double)l[i] * l[i];
+	}
+	sd = sqrt(s2 / mi.n_vocab - (s / mi.n_vocab) * (s / mi.n_vocab));
+	TH_LOG("%s: logits sd %g", mi.arch, sd);
+	EXPECT_EQ(0, bad);
+	EXPECT_LT(0.1, sd);
+	EXPECT_GT(10, sd);
+	amxrt_ctx_free(c);
+	amxrt_model_free(m);
+}
+
 /* ---- fixture ------------------------------------------------------------- */
 
 FIXTURE(mk)
@@ -511,6 +548,7 @@ TEST_F(mk, qwen3_0_6b_one_layer_q4_0)
 	check_tokenizer(_metadata, g, vocab);
 	check_str(_metadata, g, "tokenizer.ggml.model", "gpt2");
 	amxrt_gguf_close(g);
+	check_forward(_metadata, self->out);
 }
 
 TEST_F(mk, tinyllama_one_layer_q8_0)
@@ -622,6 +660,7 @@ TEST_F(mk, moe_bench_one_layer_q4_1)
 	check_ints(_metadata, g, ints, N(ints));
 	check_tensors(_metadata, g, want, N(want), AMXRT_TYPE_Q4_1);
 	amxrt_gguf_close(g);
+	check_forward(_metadata, self->out);
 }
 
 static int same_file(const char *a, const char *b)
