@@ -414,7 +414,7 @@ static void run_case(const struct opts *o, const struct amxrt_limits *lim,
 	 */
 	near = *lim;
 	if (m == 1) {
-		if (amxrt_measure_limits(&near, 0.3))
+		if (amxrt_measure_limits(&near, fmin(0.3, o->limits_time)))
 			die("measuring the limits: %s", amxrt_errmsg());
 		read_lo = fmin(read_lo, near.read_gbs);
 		read_hi = fmax(read_hi, near.read_gbs);
@@ -691,20 +691,19 @@ static void model_cost(const struct amxrt_model *m,
 	}
 }
 
-static void fmt_count(char *buf, size_t len, double v, const char *unit)
+/* 1.23 KiB/MiB/GiB for bytes, 1.23 K/M/B for counts (llama-bench's way) */
+static void fmt_count(char *buf, size_t len, double v, int bytes)
 {
-	static const char *const pre[] = { "", "K", "M", "G", "T" };
-	double div = unit[0] == 'B' && !unit[1] ? 1024 : 1000;
+	static const char *const pre[] = { "", "K", "M", "B", "T" };
+	static const char *const bpre[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double div = bytes ? 1024 : 1000;
 	int i = 0;
 
 	while (v >= div && i < 4) {
 		v /= div;
 		i++;
 	}
-	if (div == 1024)
-		snprintf(buf, len, "%.2f %s%s", v, pre[i], i ? "iB" : "B");
-	else
-		snprintf(buf, len, "%.2f %s", v, i ? pre[i] : "");
+	snprintf(buf, len, "%.2f %s", v, bytes ? bpre[i] : pre[i]);
 }
 
 static void model_label(char *buf, size_t len,
@@ -713,14 +712,11 @@ static void model_label(char *buf, size_t len,
 	char p[32], t[16];
 	size_t i;
 
-	fmt_count(p, sizeof(p), (double)info->n_params, "");
-	/* "1.10 G" -> "1.10B", llama-bench's way of naming sizes */
+	fmt_count(p, sizeof(p), (double)info->n_params, 0);
+	/* "1.10 B" -> "1.10B" */
 	for (i = 0; p[i]; i++)
 		if (p[i] == ' ')
 			memmove(p + i, p + i + 1, strlen(p + i));
-	i = strlen(p);
-	if (i && p[i - 1] == 'G')
-		p[i - 1] = 'B';
 	snprintf(t, sizeof(t), "%s", amxrt_type_name(info->type));
 	for (i = 0; t[i]; i++)
 		if (t[i] >= 'a' && t[i] <= 'z')
@@ -798,7 +794,7 @@ static void model_test(const struct mopts *o, const struct amxrt_limits *lim,
 	if (gen) {
 		struct amxrt_limits near;
 
-		if (amxrt_measure_limits(&near, 0.3))
+		if (amxrt_measure_limits(&near, fmin(0.3, o->limits_time)))
 			die("measuring the limits: %s", amxrt_errmsg());
 		model_read_lo = fmin(model_read_lo, near.read_gbs);
 		model_read_hi = fmax(model_read_hi, near.read_gbs);
@@ -829,6 +825,8 @@ static int model_main(int argc, char **argv, int first)
 {
 	struct amxrt_cpu_info ci;
 	struct amxrt_limits lim;
+	struct model_cost costs[MAX_MODELS];
+	int used[MAX_MODELS], experts[MAX_MODELS];
 	struct mopts o;
 	int i, j, isa, max_n = 1;
 
@@ -883,8 +881,8 @@ static int model_main(int argc, char **argv, int first)
 			fflush(stdout);
 		}
 		model_label(label, sizeof(label), &info);
-		fmt_count(size, sizeof(size), (double)info.weight_bytes, "B");
-		fmt_count(params, sizeof(params), (double)info.n_params, "");
+		fmt_count(size, sizeof(size), (double)info.weight_bytes, 1);
+		fmt_count(params, sizeof(params), (double)info.n_params, 0);
 		for (j = 0; j < o.np; j++)
 			if (o.prompts[j])
 				model_test(&o, &lim, c, &info, &cost, label,
@@ -893,16 +891,21 @@ static int model_main(int argc, char **argv, int first)
 			if (o.gens[j])
 				model_test(&o, &lim, c, &info, &cost, label,
 					   size, params, o.gens[j], 1, isa);
-		/* what the ratios were taken against, per model */
-		printf("%s%s: per token %.3g matmul parameters, %.1f MiB of matmul weights read",
-		       i ? "" : "\n", o.models[i], cost.params,
-		       cost.bytes / (1 << 20));
-		if (info.n_expert)
-			printf(" (%d of %d experts)", info.n_expert_used,
-			       info.n_expert);
-		printf(".\n");
+		costs[i] = cost;
+		used[i] = info.n_expert_used;
+		experts[i] = info.n_expert;
 		amxrt_ctx_free(c);
 		amxrt_model_free(m);
+	}
+	/* what the ratios were taken against, per model */
+	printf("\n");
+	for (i = 0; i < o.nmodels; i++) {
+		printf("%s: per token %.0f matmul parameters, %.1f MiB of matmul weights read",
+		       o.models[i], costs[i].params,
+		       costs[i].bytes / (1 << 20));
+		if (experts[i])
+			printf(" (%d of %d experts)", used[i], experts[i]);
+		printf(".\n");
 	}
 	if (model_read_hi > 0)
 		printf("tg rows: bandwidth bound from the best read bandwidth measured in this run; measured before each: %.1f to %.1f GB/s.\n",
