@@ -8,9 +8,11 @@
  * corruptions each fails with -EINVAL and a message naming the problem
  * and the file offset; every byte prefix of a file with tensors fails
  * cleanly, while a vocabulary-only file is accepted from the end of its
- * tensor infos on; and seeded random byte flips never crash (ASan and
- * UBSan watch the runs under `make check SAN=1`).
+ * tensor infos on; seeded random byte flips never crash (ASan and UBSan
+ * watch the runs under `make check SAN=1`); and the fuzzing seeds in
+ * fuzz/corpus/gguf give the verdict their names promise.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -1005,6 +1007,48 @@ TEST(random_flips)
 	TH_LOG("%d of 5000 damaged files opened (checksum %llu)", opened,
 	       (unsigned long long)sum);
 	free(e.b);
+}
+
+/* The fuzzing seeds (fuzz/corpus/gguf) replayed: "bad-*" files fail with
+ * a message, the others open and are walked whole. */
+TEST(fuzz_seeds)
+{
+	char dir[512], path[800];
+	struct dirent *d;
+	int good = 0, bad = 0;
+	DIR *dp;
+
+	model_path(dir, sizeof(dir), "fuzz/corpus/gguf");
+	dp = opendir(dir);
+	if (!dp)
+		SKIP(return, "%s: %s", dir, strerror(errno));
+	while ((d = readdir(dp))) {
+		struct amxrt_gguf *g = NULL;
+		int rc;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		rc = amxrt_gguf_open(path, &g);
+		if (!strncmp(d->d_name, "bad-", 4)) {
+			EXPECT_EQ(-EINVAL, rc)
+			TH_LOG("%s opened", d->d_name);
+			EXPECT_NE(NULL,
+				  strstr(amxrt_errmsg(), "(file offset "));
+			bad++;
+		} else {
+			EXPECT_EQ(0, rc)
+			TH_LOG("%s: %s", d->d_name, amxrt_errmsg());
+			if (!rc)
+				walk(g);
+			good++;
+		}
+		amxrt_gguf_close(g);
+	}
+	closedir(dp);
+	TH_LOG("%d valid and %d broken seeds", good, bad);
+	EXPECT_LT(0, good);
+	EXPECT_LT(0, bad);
 }
 
 TEST_HARNESS_MAIN
