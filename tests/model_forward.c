@@ -255,16 +255,11 @@ static int check_random(struct __test_metadata *_metadata, const char *arch,
 	return -1;
 }
 
-/* Force a path; 0 if it runs here, else print why not. */
-static int use_isa(enum amxrt_isa isa)
+/* Force a path; 0 if it runs here, else why not in why. */
+static int use_isa(enum amxrt_isa isa, char *why, size_t len)
 {
-	char why[256];
-
-	if (amxrt_isa_usable(isa, why, sizeof(why))) {
-		printf("# %s: not usable here: %s\n", amxrt_isa_name(isa), why);
-		fflush(stdout);
+	if (amxrt_isa_usable(isa, why, len))
 		return -1;
-	}
 	return amxrt_isa_set(isa);
 }
 
