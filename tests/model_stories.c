@@ -24,7 +24,7 @@
 #define N_GEN 40
 
 static const int32_t prompt[] = { 1, 403, 407, 261, 378 };
-/* " , there was a little girl named Lily. She loved to play outside in
+/* ", there was a little girl named Lily. She loved to play outside in
  * the park. One day, she saw a big, red ball." */
 static const int32_t pinned[N_GEN] = {
 	432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396,

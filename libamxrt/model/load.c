@@ -336,9 +336,7 @@ static int load_all(struct loader *ld)
 	if (!amxrt_gguf_get_str(m->gguf, "general.name", &s, &len))
 		snprintf(m->name, sizeof(m->name), "%.*s",
 			 (int)(len < 63 ? len : 63), s);
-	if (!amxrt_tokenizer_load)
-		return amxrt_err(ENOSYS, "model: no tokenizer yet");
-	ret = amxrt_tokenizer_load(m->gguf, &m->tok);
+	ret = amxrt_tokenizer_load ? amxrt_tokenizer_load(m->gguf, &m->tok) : 0;
 	if (ret)
 		return ret;
 
@@ -355,7 +353,7 @@ static int load_all(struct loader *ld)
 				 "model: token_embd.weight has %lld rows",
 				 (long long)t.ne[1]);
 	hp->n_vocab = (int)t.ne[1];
-	if (amxrt_tokenizer_n_vocab(m->tok) > hp->n_vocab)
+	if (m->tok && amxrt_tokenizer_n_vocab(m->tok) > hp->n_vocab)
 		return amxrt_err(
 			EINVAL,
 			"model: the vocabulary has %d tokens, token_embd.weight %d rows",
