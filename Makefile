@@ -165,7 +165,7 @@ example:
 	rm -rf $(BUILD)/stage
 	$(MAKE) install DESTDIR=$(abspath $(BUILD))/stage PREFIX=/usr
 	PKG_CONFIG_SYSROOT_DIR=$(abspath $(BUILD))/stage \
-	PKG_CONFIG_LIBDIR=$(abspath $(BUILD))/stage/usr/lib/pkgconfig \
+	PKG_CONFIG_LIBDIR=$(abspath $(BUILD))/stage/usr/lib/pkgconfig:$(shell pkg-config --variable pc_path pkg-config) \
 	$(MAKE) -C examples BUILD=$(abspath $(BUILD))/examples
 	LD_LIBRARY_PATH=$(abspath $(BUILD))/stage/usr/lib $(BUILD)/examples/embed
 
