@@ -12,7 +12,7 @@
  * parameters are refused.
  *
  * Chi-square bounds: with d degrees of freedom the statistic exceeds
- * 40.52 (d = 7) with probability 1e-6 when the sampler is right, so a
+ * 40.52 (d = 7) or 56.49 (d = 15) with probability 1e-6 when the sampler is right, so a
  * correct sampler fails a run about once in a million; a wrong one (for
  * example probabilities off by 2% of one token out of 200000 draws, a
  * shift of ~ 4 sigma per cell) gives values in the hundreds.
@@ -28,6 +28,7 @@
 #include <amxrt/amxrt.h>
 
 #define CHI2_7DF_1E6 40.52 /* upper 1e-6 quantile of chi-square, 7 df */
+#define CHI2_15DF_1E6 56.49 /* and 15 df */
 
 static struct amxrt_sampler_params plain(float temp)
 {
@@ -208,38 +209,60 @@ static void reference(const float *logits, int n,
 
 TEST(chain_follows_reference)
 {
-	const long n = 200000;
-	struct amxrt_sampler_params p = plain(0.7f);
-	float logits[16];
-	double want[16], x;
-	long count[16];
-	int i, cells = 0;
-
 	/*
 	 * Logits 0.25 * j for j = 0..15 in a shuffled order (7 is prime to
 	 * 16). From the best: p_j ~ 0.7788^j. top-k 10 keeps 10; top-p 0.8
-	 * keeps 6 (cumulative 0.776 after 5, 0.845 after 6); min-p 0.3 keeps
-	 * p_j >= 0.3 p_0, j <= 4.8: 5 tokens. Each cut is far from its edge.
+	 * keeps 6 (cumulative 0.776 after 5, 0.845 after 6, also within the
+	 * top 10); min-p 0.3 keeps p_j >= 0.3 p_0, j <= 4.8: 5 tokens. Each
+	 * cut is far from its edge. Without top-k, top-p 0.8 over all 16
+	 * keeps 7 (0.791 after 6, 0.842 after 7). Without top-k the sampler
+	 * takes another route (min-p before sorting): the cases cover both.
 	 */
+	static const struct {
+		int top_k;
+		float top_p, min_p;
+		int kept;
+	} cases[] = {
+		{ 10, 0.8f, 0.3f, 5 },	{ 10, 0.8f, 0.0f, 6 },
+		{ 10, 1.0f, 0.0f, 10 }, { 0, 0.8f, 0.3f, 5 },
+		{ 0, 0.8f, 0.0f, 7 },	{ 0, 1.0f, 0.3f, 5 },
+		{ 0, 1.0f, 0.0f, 16 },
+	};
+	const long n = 200000;
+	float logits[16];
+	double want[16], x, bound;
+	long count[16];
+	size_t t;
+	int i, cells;
+
 	for (i = 0; i < 16; i++)
 		logits[i] = (float)((i * 7) % 16) * 0.25f;
-	p.top_k = 10;
-	p.top_p = 0.8f;
-	p.min_p = 0.3f;
-	reference(logits, 16, &p, want);
-	ASSERT_EQ(0, draw(&p, logits, 16, n, count));
-	for (i = 0; i < 16; i++) {
-		if (want[i] == 0) {
-			EXPECT_EQ(0, count[i]);
-		} else {
-			cells++;
+	for (t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
+		struct amxrt_sampler_params p = plain(0.7f);
+
+		p.top_k = cases[t].top_k;
+		p.top_p = cases[t].top_p;
+		p.min_p = cases[t].min_p;
+		reference(logits, 16, &p, want);
+		ASSERT_EQ(0, draw(&p, logits, 16, n, count));
+		cells = 0;
+		for (i = 0; i < 16; i++) {
+			if (want[i] == 0) {
+				EXPECT_EQ(0, count[i]);
+			} else {
+				cells++;
+			}
 		}
+		x = chi2(count, want, 16, n);
+		/* the 1e-6 quantiles for 7 and 15 df bound fewer df too */
+		bound = cells <= 8 ? CHI2_7DF_1E6 : CHI2_15DF_1E6;
+		TH_LOG("top-k %d top-p %.1f min-p %.1f: %d kept; chi-square "
+		       "%.2f (%d df, bound %.2f)",
+		       p.top_k, (double)p.top_p, (double)p.min_p, cells, x,
+		       cells - 1, bound);
+		EXPECT_EQ(cases[t].kept, cells);
+		EXPECT_LT(x, bound);
 	}
-	x = chi2(count, want, 16, n);
-	TH_LOG("%d tokens kept; chi-square %.2f (%d df)", cells, x, cells - 1);
-	ASSERT_EQ(5, cells);
-	/* 4 df: the 7-df bound is looser still (p < 1e-7) */
-	EXPECT_LT(x, CHI2_7DF_1E6);
 }
 
 TEST(seed_repeats_and_differs)

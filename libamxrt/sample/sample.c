@@ -250,18 +250,52 @@ static int top_k(struct cand *c, int n, int k)
 	return k;
 }
 
-/* Softmax of logit / temp over n sorted candidates (c[0] is the largest). */
+/* Softmax of logit / temp over n candidates, in any order. */
 static void softmax(const struct cand *c, int n, double temp, double *p)
 {
 	double sum = 0.0, max = c[0].logit;
 	int i;
 
+	for (i = 1; i < n; i++)
+		if (c[i].logit > max)
+			max = c[i].logit;
 	for (i = 0; i < n; i++) {
 		p[i] = exp(((double)c[i].logit - max) / temp);
 		sum += p[i];
 	}
 	for (i = 0; i < n; i++)
 		p[i] /= sum;
+}
+
+/*
+ * Without top-k, sorting the whole vocabulary is the cost: min-p first
+ * drops what it would drop anyway (exp(l - max) < min_p, the same test as
+ * p < min_p * p_max), then only the rest is sorted. top-p still sees the
+ * probabilities over every candidate: they are returned normalized by the
+ * sum over all of them.
+ */
+static int prefilter(struct amxrt_sampler *s, int n, double *mass)
+{
+	const struct amxrt_sampler_params *p = &s->p;
+	struct cand *c = s->cand;
+	double max = c[0].logit, sum = 0.0;
+	int i, k;
+
+	for (i = 1; i < n; i++)
+		if (c[i].logit > max)
+			max = c[i].logit;
+	for (i = 0, k = 0; i < n; i++) {
+		double w = exp((double)c[i].logit - max);
+
+		sum += w;
+		if (p->min_p <= 0.0f || w >= p->min_p)
+			c[k++] = c[i];
+	}
+	qsort(c, (size_t)k, sizeof(*c), cmp_cand);
+	for (i = 0; i < k; i++)
+		s->prob[i] = exp((double)c[i].logit - max) / sum;
+	*mass = sum;
+	return k;
 }
 
 int32_t amxrt_sample(struct amxrt_sampler *s, const float *logits)
@@ -295,10 +329,15 @@ int32_t amxrt_sample(struct amxrt_sampler *s, const float *logits)
 	for (i = 0, n = 0; i < s->n_vocab; i++)
 		if (c[i].logit > -INFINITY)
 			c[n++] = c[i];
-	n = top_k(c, n, p->top_k);
 
-	if (p->top_p < 1.0f || p->min_p > 0.0f)
-		softmax(c, n, 1.0, s->prob);
+	if (p->top_k > 0 && p->top_k < n) {
+		n = top_k(c, n, p->top_k);
+		if (p->top_p < 1.0f || p->min_p > 0.0f)
+			softmax(c, n, 1.0, s->prob);
+	} else if (p->top_p < 1.0f || p->min_p > 0.0f) {
+		n = prefilter(s, n, &sum);
+	}
+	/* from here on c[0 .. n) is sorted if top-p or min-p is on */
 	if (p->top_p < 1.0f) {
 		/* the smallest prefix whose mass reaches top_p (at least 1) */
 		sum = 0.0;
