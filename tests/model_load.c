@@ -112,6 +112,10 @@ TEST(stories_info_and_placement)
 	EXPECT_EQ(10000.0f, info.rope_base);
 	EXPECT_EQ(1e-5f, info.norm_eps);
 	EXPECT_NE(NULL, amxrt_model_gguf(m));
+	ASSERT_NE(NULL, amxrt_model_tokenizer(m));
+	EXPECT_EQ(512, amxrt_tokenizer_n_vocab(amxrt_model_tokenizer(m)));
+	EXPECT_EQ(1, amxrt_token_bos(amxrt_model_tokenizer(m)));
+	EXPECT_EQ(NULL, amxrt_model_chat_template(m));
 	/* every tensor of the file, once: 48 */
 	n = amxrt_model_placement_count(m);
 	EXPECT_EQ(48, n);

@@ -102,6 +102,17 @@ TEST(greedy_story)
 	TH_LOG("%s", amxrt_errmsg());
 	ASSERT_EQ(0, amxrt_ctx_new(m, NULL, &c));
 
+	/* the model's tokenizer gives the prompt */
+	{
+		int32_t ids[16];
+		int nt = amxrt_tokenize(amxrt_model_tokenizer(m),
+					"Once upon a time", 16,
+					AMXRT_TOK_ADD_SPECIAL, ids, 16, NULL);
+
+		ASSERT_EQ(np, nt) TH_LOG("%s", amxrt_errmsg());
+		EXPECT_EQ(0, memcmp(prompt, ids, sizeof(prompt)));
+	}
+
 	/* fast path */
 	ASSERT_EQ(0, amxrt_decode(c, prompt, np, 0));
 	for (i = 0; i < N_GEN; i++) {

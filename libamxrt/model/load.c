@@ -17,11 +17,6 @@
 #include "../core/error.h"
 #include "model_int.h"
 
-/* TEMPORARY until libamxrt/tok/ lands: weak, so the library links. */
-#pragma weak amxrt_tokenizer_load
-#pragma weak amxrt_tokenizer_free
-#pragma weak amxrt_tokenizer_n_vocab
-
 struct loader {
 	struct amxrt_model *m;
 	const struct amxrt_model_params *p;
@@ -336,7 +331,7 @@ static int load_all(struct loader *ld)
 	if (!amxrt_gguf_get_str(m->gguf, "general.name", &s, &len))
 		snprintf(m->name, sizeof(m->name), "%.*s",
 			 (int)(len < 63 ? len : 63), s);
-	ret = amxrt_tokenizer_load ? amxrt_tokenizer_load(m->gguf, &m->tok) : 0;
+	ret = amxrt_tokenizer_load(m->gguf, &m->tok);
 	if (ret)
 		return ret;
 
@@ -353,7 +348,7 @@ static int load_all(struct loader *ld)
 				 "model: token_embd.weight has %lld rows",
 				 (long long)t.ne[1]);
 	hp->n_vocab = (int)t.ne[1];
-	if (m->tok && amxrt_tokenizer_n_vocab(m->tok) > hp->n_vocab)
+	if (amxrt_tokenizer_n_vocab(m->tok) > hp->n_vocab)
 		return amxrt_err(
 			EINVAL,
 			"model: the vocabulary has %d tokens, token_embd.weight %d rows",
@@ -473,8 +468,7 @@ void amxrt_model_free(struct amxrt_model *m)
 		free(m->places[i].layout);
 	}
 	free(m->places);
-	if (m->tok)
-		amxrt_tokenizer_free(m->tok);
+	amxrt_tokenizer_free(m->tok);
 	amxrt_gguf_close(m->gguf);
 	free(m);
 }
