@@ -172,9 +172,9 @@ static int utf8_seq(const unsigned char *s, size_t n)
 			return 0;
 		cp = cp << 6 | (s[i] & 0x3f);
 		/* overlong, surrogate or past U+10FFFF shows at byte 2 */
-		if (i == 1 &&
-		    ((need == 3 && cp < 0x20) || (need == 3 && cp >= 0x360) ||
-		     (need == 4 && (cp < 0x10 || cp > 0x10f))))
+		if (i == 1 && ((need == 3 && cp < 0x20) ||
+			       (need == 3 && cp >= 0x360 && cp < 0x380) ||
+			       (need == 4 && (cp < 0x10 || cp > 0x10f))))
 			return 0;
 	}
 	return (int)need;
@@ -252,7 +252,7 @@ static int detok(struct amxrt_detok *d, const char *piece, size_t n, int final,
 int amxrt_detok_push(struct amxrt_detok *d, int32_t id, char *out, size_t cap)
 {
 	char small[256], *piece = small;
-	int n, ret;
+	int n, ret, skip;
 
 	if (!d || !d->t)
 		return amxrt_err(EINVAL, "detokenize: not initialized");
@@ -270,14 +270,11 @@ int amxrt_detok_push(struct amxrt_detok *d, int32_t id, char *out, size_t cap)
 			free(piece);
 		return n;
 	}
-	ret = 0;
-	if (d->strip_lead && !d->started && n > 0 &&
-	    d->t->kind == AMXRT_TOK_SPM && d->t->add_space_prefix &&
-	    piece[0] == ' ') {
-		memmove(piece, piece + 1, (size_t)n - 1);
-		n--;
-	}
-	ret = detok(d, piece, (size_t)n, 0, out, cap);
+	/* only the first byte of the whole output can be the SPM prefix */
+	skip = d->strip_lead && !d->started && n > 0 &&
+	       d->t->kind == AMXRT_TOK_SPM && d->t->add_space_prefix &&
+	       piece[0] == ' ';
+	ret = detok(d, piece + skip, (size_t)(n - skip), 0, out, cap);
 	if (ret >= 0 && n > 0)
 		d->started = 1;
 	if (piece != small)
