@@ -13,23 +13,6 @@
 
 #include <amxrt/amxrt.h>
 
-/*
- * TEMPORARY, until libamxrt/tok lands: the tokenizer calls are weak so the
- * tools link without it; amxrt_model_tokenizer() is then NULL and the
- * tools stop with "no tokenizer" before calling any of them. Remove this
- * block when libamxrt/tok is in the tree (weak references do not pull
- * members out of libamxrt.a).
- */
-#pragma weak amxrt_tokenize
-#pragma weak amxrt_token_bos
-#pragma weak amxrt_token_eos
-#pragma weak amxrt_token_is_eog
-#pragma weak amxrt_tokenizer_model
-#pragma weak amxrt_tokenizer_pre
-#pragma weak amxrt_detok_init
-#pragma weak amxrt_detok_push
-#pragma weak amxrt_detok_flush
-
 /* Exit statuses of the model tools (also in their --help and man pages). */
 #define TOOL_EXIT_OK 0
 #define TOOL_EXIT_FAIL 1 /* the run failed: file, model, context, ... */
