@@ -118,13 +118,21 @@ int64_t amxrt_gguf_find_tensor(const struct amxrt_gguf *g, const char *name);
 
 struct amxrt_gguf_writer; /* opaque */
 
-/* Produces a tensor's bytes when the file is written (size is exact). */
+/*
+ * Produces a tensor's bytes when the file is written, into dst (size is
+ * exactly the tensor's bytes). Returns 0, or a negative errno that aborts
+ * the write with that error.
+ */
 typedef int (*amxrt_gguf_fill_fn)(void *ctx, void *dst, size_t size);
 
 int amxrt_gguf_writer_new(struct amxrt_gguf_writer **out);
 void amxrt_gguf_writer_free(struct amxrt_gguf_writer *w);
 
-/* Setting a key again replaces its value; keys keep first-set order. */
+/*
+ * Metadata setters return 0 or -EINVAL (NULL or empty key, NULL string) or
+ * -ENOMEM. Setting a key again replaces its value (and type); keys keep
+ * first-set order.
+ */
 int amxrt_gguf_set_u32(struct amxrt_gguf_writer *w, const char *key,
 		       uint32_t v);
 int amxrt_gguf_set_i32(struct amxrt_gguf_writer *w, const char *key, int32_t v);
@@ -134,28 +142,37 @@ int amxrt_gguf_set_f32(struct amxrt_gguf_writer *w, const char *key, float v);
 int amxrt_gguf_set_bool(struct amxrt_gguf_writer *w, const char *key, int v);
 int amxrt_gguf_set_str(struct amxrt_gguf_writer *w, const char *key,
 		       const char *v);
-/* Array of fixed-size elements (not strings), copied. */
+/* Array of fixed-size elements (not strings), copied. For string arrays
+ * lens may be NULL (each string's strlen). */
 int amxrt_gguf_set_arr(struct amxrt_gguf_writer *w, const char *key,
 		       enum amxrt_gguf_type elem, const void *data, uint64_t n);
 int amxrt_gguf_set_arr_str(struct amxrt_gguf_writer *w, const char *key,
 			   const char *const *strs, const size_t *lens,
 			   uint64_t n);
-/* Copy every key of g (except those for which skip returns nonzero). */
+/* Copy every key of g with its type (except those for which skip returns
+ * nonzero); a uint64 above INT64_MAX is copied through a double. */
 int amxrt_gguf_copy_kv(struct amxrt_gguf_writer *w, const struct amxrt_gguf *g,
 		       int (*skip)(const char *key));
 
 /*
  * Add a tensor: data is borrowed until amxrt_gguf_write() (NULL: fill is
  * called then, with fill_ctx, to produce it). ne[0] must be a multiple of
- * the type's block size.
+ * the type's block size; 1 to 4 dims, each >= 1; a unique name of 1 to 63
+ * bytes; a type the reader takes (not Q8_1). Returns 0, -EINVAL, -EEXIST
+ * (name used) or -ENOMEM.
  */
 int amxrt_gguf_add_tensor(struct amxrt_gguf_writer *w, const char *name,
 			  enum amxrt_type type, int n_dims, const int64_t *ne,
 			  const void *data, amxrt_gguf_fill_fn fill,
 			  void *fill_ctx);
 
-/* Write version 3, alignment general.alignment or 32, to path atomically
- * (a temporary file renamed into place: a failure leaves no partial file). */
+/*
+ * Write version 3, alignment general.alignment (a uint32 power of two) or
+ * 32, to path atomically: a temporary file beside it (PATH.tmp-PID-N),
+ * fsync, rename. A failure leaves no partial file and path as it was, and
+ * returns the negative errno (of open, write, a fill callback, ...) with a
+ * message naming path and the cause.
+ */
 int amxrt_gguf_write(struct amxrt_gguf_writer *w, const char *path);
 
 #pragma GCC visibility pop
