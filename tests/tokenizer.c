@@ -590,6 +590,166 @@ TEST(random_text_round_trips)
 	}
 }
 
+/* ---- synthetic vocabularies ------------------------------------------ */
+
+struct synth {
+	const char *model, *pre;
+	const char *const *tokens;
+	int n_tokens;
+	const char *const *merges;
+	int n_merges;
+	int n_scores; /* -1: none */
+	int64_t bos;
+};
+
+/* Write a vocabulary-only GGUF and load it; returns amxrt_tokenizer_load's
+ * value (or -1 if writing failed). */
+static int synth_load(const struct synth *s, struct amxrt_gguf **g,
+		      struct amxrt_tokenizer **t)
+{
+	char path[] = "/tmp/amxrt-tok-XXXXXX";
+	struct amxrt_gguf_writer *w;
+	float scores[64] = { 0 };
+	int fd, ret;
+
+	*g = NULL;
+	*t = NULL;
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (amxrt_gguf_writer_new(&w))
+		return -1;
+	if (s->model)
+		amxrt_gguf_set_str(w, "tokenizer.ggml.model", s->model);
+	if (s->pre)
+		amxrt_gguf_set_str(w, "tokenizer.ggml.pre", s->pre);
+	if (s->n_tokens)
+		amxrt_gguf_set_arr_str(w, "tokenizer.ggml.tokens",
+				       (const char *const *)s->tokens, NULL,
+				       (uint64_t)s->n_tokens);
+	if (s->n_merges)
+		amxrt_gguf_set_arr_str(w, "tokenizer.ggml.merges",
+				       (const char *const *)s->merges, NULL,
+				       (uint64_t)s->n_merges);
+	if (s->n_scores >= 0)
+		amxrt_gguf_set_arr(w, "tokenizer.ggml.scores",
+				   AMXRT_GGUF_FLOAT32, scores,
+				   (uint64_t)s->n_scores);
+	if (s->bos)
+		amxrt_gguf_set_u32(w, "tokenizer.ggml.bos_token_id",
+				   (uint32_t)s->bos);
+	ret = amxrt_gguf_write(w, path);
+	amxrt_gguf_writer_free(w);
+	if (!ret)
+		ret = amxrt_gguf_open(path, g);
+	unlink(path);
+	if (ret)
+		return -1;
+	return amxrt_tokenizer_load(*g, t);
+}
+
+static const char *const abc[] = { "a", "b", "c", "ab", "bc", "abc" };
+
+TEST(bpe_merges_by_rank)
+{
+	static const char *const m1[] = { "b c", "a b", "ab c" };
+	static const char *const m2[] = { "a b", "b c", "ab c" };
+	struct synth s = { "gpt2", "qwen2", abc, 6, m1, 3, -1, 0 };
+	struct amxrt_gguf *g;
+	struct amxrt_tokenizer *t;
+	int32_t ids[8];
+
+	/* "b c" first: a + bc, and "a bc" is no merge */
+	ASSERT_EQ(0, synth_load(&s, &g, &t));
+	ASSERT_EQ(2, amxrt_tokenize(t, "abc", 3, 0, ids, 8, NULL));
+	EXPECT_EQ(0, ids[0]);
+	EXPECT_EQ(4, ids[1]);
+	/* no BOS id: none added */
+	ASSERT_EQ(2, amxrt_tokenize(t, "abc", 3, AMXRT_TOK_ADD_SPECIAL, ids, 8,
+				    NULL));
+	EXPECT_EQ(-1, amxrt_token_bos(t));
+	amxrt_tokenizer_free(t);
+	amxrt_gguf_close(g);
+
+	/* "a b" first, then "ab c" */
+	s.merges = m2;
+	ASSERT_EQ(0, synth_load(&s, &g, &t));
+	ASSERT_EQ(1, amxrt_tokenize(t, "abc", 3, 0, ids, 8, NULL));
+	EXPECT_EQ(5, ids[0]);
+	/* a character not in the vocabulary is dropped, as in llama.cpp */
+	ASSERT_EQ(2, amxrt_tokenize(t, "abdc", 4, 0, ids, 8, NULL));
+	EXPECT_EQ(3, ids[0]);
+	EXPECT_EQ(2, ids[1]);
+	amxrt_tokenizer_free(t);
+	amxrt_gguf_close(g);
+}
+
+TEST(load_refuses_bad_metadata)
+{
+	static const char *const m[] = { "a b" };
+	static const struct {
+		struct synth s;
+		int err;
+		const char *msg;
+	} v[] = {
+		{ { "bert", NULL, abc, 6, NULL, 0, -1, 0 },
+		  -EINVAL,
+		  "\"bert\" is not supported" },
+		{ { NULL, NULL, abc, 6, NULL, 0, -1, 0 },
+		  -ENOENT,
+		  "tokenizer.ggml.model is missing" },
+		{ { "llama", NULL, NULL, 0, NULL, 0, -1, 0 },
+		  -ENOENT,
+		  "tokenizer.ggml.tokens is missing" },
+		{ { "llama", NULL, abc, 6, NULL, 0, 5, 0 },
+		  -EINVAL,
+		  "tokenizer.ggml.scores must be 6" },
+		{ { "gpt2", "qwen2", abc, 6, NULL, 0, -1, 0 },
+		  -EINVAL,
+		  "needs tokenizer.ggml.merges" },
+		{ { "gpt2", "mystery", abc, 6, m, 1, -1, 0 },
+		  -EINVAL,
+		  "\"mystery\" is not supported" },
+		{ { "gpt2", "qwen2", abc, 6, abc, 1, -1, 0 },
+		  -EINVAL,
+		  "has no space" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct amxrt_gguf *g;
+		struct amxrt_tokenizer *t = (void *)1;
+		int ret = synth_load(&v[i].s, &g, &t);
+
+		TH_LOG("case %zu: %d %s", i, ret, amxrt_errmsg());
+		EXPECT_EQ(v[i].err, ret);
+		EXPECT_EQ(NULL, t);
+		EXPECT_NE(NULL, strstr(amxrt_errmsg(), v[i].msg));
+		amxrt_gguf_close(g);
+	}
+}
+
+TEST(spm_ids_out_of_range_are_none)
+{
+	struct synth s = { "llama", NULL, abc, 6, NULL, 0, 6, 99 };
+	struct amxrt_gguf *g;
+	struct amxrt_tokenizer *t;
+	int32_t ids[8];
+	int n;
+
+	ASSERT_EQ(0, synth_load(&s, &g, &t));
+	EXPECT_EQ(-1, amxrt_token_bos(t));
+	EXPECT_EQ(2, amxrt_token_eos(t)); /* the SPM default */
+	/* no "▁" token and no byte tokens: UNK (id 0) for each byte */
+	n = amxrt_tokenize(t, "ab", 2, AMXRT_TOK_ADD_SPECIAL, ids, 8, NULL);
+	ASSERT_EQ(4, n);
+	EXPECT_EQ(0, ids[0]);
+	EXPECT_EQ(3, ids[3]);
+	amxrt_tokenizer_free(t);
+	amxrt_gguf_close(g);
+}
+
 /* ---- the tool -------------------------------------------------------- */
 
 struct run {
