@@ -163,12 +163,17 @@ TEST(tied_and_moe_placement)
 	struct gen_params p;
 	int64_t i, n;
 	int found_out = 0, found_exp = 0;
+	struct prog pr = { .monotonic = 1 };
+	struct amxrt_model_params mp = { .progress = on_progress,
+					 .progress_ctx = &pr };
 
 	gen_defaults(&p, "qwen3moe", AMXRT_TYPE_Q4_0, test_rand());
 	p.tied = 1;
 	ASSERT_EQ(0, gen_model(tmp_path("t.gguf"), &p));
-	ASSERT_EQ(0, amxrt_model_load(tmp_path("t.gguf"), NULL, &m))
+	ASSERT_EQ(0, amxrt_model_load(tmp_path("t.gguf"), &mp, &m))
 	TH_LOG("%s", amxrt_errmsg());
+	EXPECT_TRUE(pr.monotonic);
+	EXPECT_EQ(pr.total, pr.last);
 	ASSERT_EQ(0, amxrt_model_get_info(m, &info));
 	EXPECT_STREQ("qwen3moe", info.arch);
 	EXPECT_EQ(1, info.tied_output);

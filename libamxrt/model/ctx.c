@@ -66,11 +66,13 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	c->n_ubatch = p && p->n_ubatch ? p->n_ubatch : 512;
 	if (c->n_ctx < 1 || c->n_batch < 1 || c->n_ubatch < 1 ||
 	    c->n_ctx > (1 << 24) || c->n_batch > (1 << 20)) {
+		int n_ctx = c->n_ctx, n_batch = c->n_batch, n_ub = c->n_ubatch;
+
 		amxrt_ctx_free(c);
 		return amxrt_err(
 			EINVAL,
 			"ctx: bad sizes n_ctx %d, n_batch %d, n_ubatch %d",
-			p->n_ctx, p->n_batch, p->n_ubatch);
+			n_ctx, n_batch, n_ub);
 	}
 	if (c->n_ubatch > c->n_batch)
 		c->n_ubatch = c->n_batch;

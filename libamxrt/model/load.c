@@ -156,6 +156,8 @@ static void layout_of(const struct amxrt_weight *w, char *buf, size_t len)
 static int progress(struct loader *ld, uint64_t bytes)
 {
 	ld->done += bytes;
+	if (ld->done > ld->total)
+		ld->done = ld->total;
 	if (ld->p && ld->p->progress &&
 	    ld->p->progress(ld->p->progress_ctx, ld->done, ld->total))
 		return amxrt_err(ECANCELED, "model: load cancelled");
@@ -299,17 +301,19 @@ static int load_layer(struct loader *ld, int il)
 	return ret;
 }
 
-/* Bytes the packing step reads: the sizes of all 2D/3D weights. */
+/* Bytes the packing step reads: the sizes of all 2D/3D weights but the
+ * embedding, which is packed only as a tied output. */
 static uint64_t pack_total(const struct amxrt_gguf *g)
 {
 	int64_t i, n = amxrt_gguf_tensor_count(g);
+	int tied = amxrt_gguf_find_tensor(g, "output.weight") < 0;
 	uint64_t total = 0;
 
 	for (i = 0; i < n; i++) {
 		struct amxrt_gguf_tensor t;
 
 		if (!amxrt_gguf_tensor(g, i, &t) && t.n_dims >= 2 &&
-		    strcmp(t.name, "token_embd.weight"))
+		    (tied || strcmp(t.name, "token_embd.weight")))
 			total += t.size;
 	}
 	return total;
@@ -401,7 +405,8 @@ static int load_all(struct loader *ld)
 		if (ld->type_elems[i] > ld->type_elems[best])
 			best = i;
 	m->main_type = (enum amxrt_type)best;
-	return 0;
+	/* tensors the architecture does not use: report the end anyway */
+	return ld->done < ld->total ? progress(ld, ld->total - ld->done) : 0;
 }
 
 int amxrt_model_load(const char *path, const struct amxrt_model_params *p,
