@@ -34,6 +34,7 @@ struct gen_params {
 	/* for the bad-model tests */
 	const char *skip_tensor; /* leave this tensor out */
 	const char *bad_tensor; /* give this one a wrong ne[0] (+32) */
+	const char *f16_tensor; /* store this one as f16 */
 };
 
 static inline void gen_defaults(struct gen_params *p, const char *arch,
@@ -112,6 +113,8 @@ static inline int gen_tensor(struct amxrt_gguf_writer *w, struct gen_buf *b,
 		return 0;
 	if (p->bad_tensor && !strcmp(p->bad_tensor, name))
 		ne[0] += 32;
+	if (p->f16_tensor && !strcmp(p->f16_tensor, name))
+		type = AMXRT_TYPE_F16;
 	rows = ne[1] * (n_dims > 2 ? ne[2] : 1);
 	rb = amxrt_row_bytes(type, ne[0]);
 	if (rb < 0 || b->n >= 1024)

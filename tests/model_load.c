@@ -5,7 +5,7 @@
  * embeddings and norms plain, nothing else); the progress callback and
  * cancelling through it; a tied output; and bad models refused with
  * messages naming the problem: a missing tensor, a wrong shape, an
- * unsupported architecture, heads that do not group.
+ * unsupported architecture, heads that do not group, an f16 norm.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -256,6 +256,12 @@ TEST(bad_models)
 	p.bad_tensor = "blk.1.ffn_down_exps.weight";
 	refused(_metadata, &p, EINVAL, "blk.1.ffn_down_exps.weight",
 		"expected [64, 64, 4]");
+
+	/* norms and biases are read as f32 */
+	gen_defaults(&p, "qwen2", AMXRT_TYPE_F32, 1);
+	p.f16_tensor = "blk.1.ffn_norm.weight";
+	refused(_metadata, &p, EINVAL, "blk.1.ffn_norm.weight",
+		"is f16, expected f32");
 
 	gen_defaults(&p, "gpt2", AMXRT_TYPE_F32, 1);
 	refused(_metadata, &p, EINVAL, "unsupported architecture", "'gpt2'");
