@@ -280,6 +280,8 @@ static void random_models(struct __test_metadata *_metadata, enum amxrt_isa isa)
 			check_random(_metadata, archs[a], types[t], t % 2, 24,
 				     8, amxrt_isa_name(isa));
 	unlink(tmp_path("r.gguf"));
+	rmdir(tmpdir);
+	tmpdir[0] = '\0';
 }
 
 TEST(random_models_generic)
@@ -394,6 +396,8 @@ TEST(ubatch_vs_single)
 		EXPECT_LE(w, bt[t] == AMXRT_TYPE_F32 ? 1e-4 : 0.02);
 	}
 	unlink(tmp_path("b.gguf"));
+	rmdir(tmpdir);
+	tmpdir[0] = '\0';
 }
 
 /* 2100 tokens, a one-layer f32 llama: micro-batches of 512 (the last one
@@ -414,6 +418,7 @@ TEST(long_prompt)
 	EXPECT_LE(w, 1e-4);
 	unlink(tmp_path("p.gguf"));
 	rmdir(tmpdir);
+	tmpdir[0] = '\0';
 }
 
 TEST_HARNESS_MAIN

@@ -203,6 +203,8 @@ TEST(tied_and_moe_placement)
 	EXPECT_EQ(3 * p.n_layer, found_exp);
 	amxrt_model_free(m);
 	unlink(tmp_path("t.gguf"));
+	rmdir(tmpdir);
+	tmpdir[0] = '\0';
 }
 
 /* Load must fail with err and a message containing each of the words. */
@@ -224,6 +226,8 @@ static void refused(struct __test_metadata *_metadata,
 	TH_LOG("%s", amxrt_errmsg());
 	amxrt_model_free(m);
 	unlink(tmp_path("bad.gguf"));
+	rmdir(tmpdir);
+	tmpdir[0] = '\0';
 }
 
 TEST(bad_models)
@@ -279,7 +283,6 @@ TEST(missing_file)
 	EXPECT_EQ(NULL, m);
 	EXPECT_EQ(-EINVAL, amxrt_model_load(NULL, NULL, &m));
 	amxrt_model_free(NULL);
-	rmdir(tmpdir);
 }
 
 TEST_HARNESS_MAIN

@@ -5,7 +5,8 @@
  * is full: every logit stays finite; the next decode returns -ENOSPC with
  * "context full" and changes nothing; truncating and decoding the same
  * token again gives the same logits; the weight-bytes-copied counter
- * stays 0. Also the argument checks of amxrt_decode() and amxrt_logits().
+ * stays 0. Also the argument checks of amxrt_decode() and amxrt_logits(),
+ * and logits that do not depend on the thread count.
  */
 #include <errno.h>
 #include <math.h>
@@ -113,6 +114,8 @@ TEST(generate_until_full)
 	free(hist);
 	free(at100);
 	unlink(tmp_path("l.gguf"));
+	rmdir(tmpdir);
+	tmpdir[0] = '\0';
 }
 
 TEST(decode_arguments)
@@ -164,6 +167,46 @@ TEST(decode_arguments)
 	amxrt_model_free(m);
 	unlink(tmp_path("a.gguf"));
 	rmdir(tmpdir);
+	tmpdir[0] = '\0';
+}
+
+/* Each output element is computed by one thread in a fixed order, in the
+ * matmuls and in attention: the logits are bit-identical for 1 and 2
+ * threads. */
+TEST(threads_agree)
+{
+	struct amxrt_ctx_params cp = { .n_ctx = 160, .n_ubatch = 48 };
+	struct amxrt_model *m;
+	struct amxrt_ctx *c;
+	struct gen_params p;
+	int32_t toks[150];
+	float *l1;
+	int i, nth;
+
+	gen_defaults(&p, "qwen3moe", AMXRT_TYPE_Q8_0, test_rand());
+	ASSERT_EQ(0, gen_model(tmp_path("th.gguf"), &p));
+	ASSERT_EQ(0, amxrt_model_load(tmp_path("th.gguf"), NULL, &m));
+	for (i = 0; i < 150; i++)
+		toks[i] = (int32_t)(test_rand() % p.n_vocab);
+	l1 = malloc(sizeof(float) * 150 * p.n_vocab);
+	for (nth = 1; nth <= 2; nth++) {
+		ASSERT_EQ(0, amxrt_set_threads(nth));
+		ASSERT_EQ(0, amxrt_ctx_new(m, &cp, &c));
+		ASSERT_EQ(0,
+			  amxrt_decode(c, toks, 150, AMXRT_DECODE_ALL_LOGITS));
+		if (nth == 1)
+			memcpy(l1, amxrt_logits(c, 0),
+			       sizeof(float) * 150 * p.n_vocab);
+		else
+			EXPECT_EQ(0, memcmp(l1, amxrt_logits(c, 0),
+					    sizeof(float) * 150 * p.n_vocab));
+		amxrt_ctx_free(c);
+	}
+	free(l1);
+	amxrt_model_free(m);
+	unlink(tmp_path("th.gguf"));
+	rmdir(tmpdir);
+	tmpdir[0] = '\0';
 }
 
 TEST_HARNESS_MAIN

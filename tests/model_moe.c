@@ -145,6 +145,7 @@ TEST(experts_copying_dense)
 	unlink(tmp_path("d.gguf"));
 	unlink(tmp_path("e.gguf"));
 	rmdir(tmpdir);
+	tmpdir[0] = '\0';
 }
 
 TEST_HARNESS_MAIN
