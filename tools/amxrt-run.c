@@ -470,19 +470,22 @@ static void add_msg(struct chat *c, const char *role, char *content)
 /*
  * Add a message and return the new text to feed the model: what the
  * conversation formats to now (with the assistant prefix after a user
- * turn) past what it formatted to before, as llama.cpp does.
+ * turn) past what it formatted to before, as llama.cpp does. If the
+ * template rewrote what came before, the whole conversation is returned
+ * and *restart set: the context must start over.
  */
 static char *add_and_format(struct chat *c, const char *role, char *content,
-			    size_t *len)
+			    size_t *len, int *restart)
 {
 	size_t new_len;
 	char *now, *delta;
 
 	add_msg(c, role, content);
 	now = format(c, !strcmp(role, "user"), &new_len);
-	if (c->prev_len &&
-	    (new_len < c->prev_len || memcmp(now, c->prev, c->prev_len)))
-		c->prev_len = 0; /* the template rewrote history: send all */
+	*restart = c->prev_len &&
+		   (new_len < c->prev_len || memcmp(now, c->prev, c->prev_len));
+	if (*restart)
+		c->prev_len = 0;
 	*len = new_len - c->prev_len;
 	delta = malloc(*len + 1);
 	if (!delta)
@@ -554,12 +557,18 @@ static int run_chat(struct run *r)
 		char *delta, *reply = NULL;
 		size_t len, reply_len = 0;
 		int32_t *ids;
-		int n, flags = AMXRT_TOK_PARSE_SPECIAL;
+		int n, restart, flags = AMXRT_TOK_PARSE_SPECIAL;
 
 		first_user = NULL;
 		if (!user)
 			break;
-		delta = add_and_format(&c, "user", user, &len);
+		delta = add_and_format(&c, "user", user, &len, &restart);
+		if (restart) {
+			if (amxrt_ctx_truncate(r->ctx, 0))
+				tool_die(TOOL_EXIT_FAIL, "context: %s",
+					 amxrt_errmsg());
+			first = 1;
+		}
 		if (first)
 			flags |= AMXRT_TOK_ADD_SPECIAL;
 		first = 0;
@@ -576,7 +585,8 @@ static int run_chat(struct run *r)
 		if (!tty)
 			putchar('\n');
 		delta = add_and_format(&c, "assistant",
-				       reply ? reply : strdup(""), &len);
+				       reply ? reply : strdup(""), &len,
+				       &restart);
 		free(delta);
 	}
 	if (tty)
