@@ -136,6 +136,19 @@ const struct amxrt_kernel *amxrt_avx512_pick(enum amxrt_type type, int64_t m);
 const struct amxrt_kernel *amxrt_amx_pick(enum amxrt_type type, int64_t m);
 const struct amxrt_kernel *amxrt_amx_sim_pick(enum amxrt_type type, int64_t m);
 
+/*
+ * weight.c, for loaders that pack a weight as its rows arrive: allocate it
+ * in the layout of the path isa (-1: the path in use), unpacked (0 or
+ * -errno, as amxrt_weight_pack()); then fill rows [row0, row0 + n) from
+ * rows (n GGUF rows). row0 is a multiple of AMXRT_PANEL_ROWS and n too
+ * unless the range ends at the last row. Fills of disjoint ranges may run
+ * on different threads at once.
+ */
+int amxrt_weight_alloc(struct amxrt_weight **out, enum amxrt_type type,
+		       int64_t n, int64_t k, int isa);
+void amxrt_weight_fill(struct amxrt_weight *w, int64_t row0, int64_t n,
+		       const void *rows);
+
 /* pack.c */
 int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows);
 void amxrt_unpack_panel16(const struct amxrt_weight *w, void *rows);

@@ -54,8 +54,8 @@ static int check_shape(enum amxrt_type type, int64_t n, int64_t k)
 	return 0;
 }
 
-int amxrt_weight_pack(struct amxrt_weight **out, enum amxrt_type type,
-		      int64_t n, int64_t k, const void *rows, int isa)
+int amxrt_weight_alloc(struct amxrt_weight **out, enum amxrt_type type,
+		       int64_t n, int64_t k, int isa)
 {
 	struct amxrt_weight *w;
 	size_t per_panel;
@@ -65,8 +65,6 @@ int amxrt_weight_pack(struct amxrt_weight **out, enum amxrt_type type,
 	err = check_shape(type, n, k);
 	if (err)
 		return err;
-	if (!rows)
-		return amxrt_err(EINVAL, "weight rows are NULL");
 	if (isa == -1) {
 		isa = amxrt_isa();
 		if (isa < 0)
@@ -120,12 +118,42 @@ int amxrt_weight_pack(struct amxrt_weight **out, enum amxrt_type type,
 		return amxrt_err(ENOMEM, "out of memory for a %zu-byte weight",
 				 bytes);
 	}
-	if (w->layout == AMXRT_LAYOUT_ROWS)
-		memcpy(w->data, rows, w->bytes);
-	else
-		amxrt_pack_panel16(w, rows);
 	*out = w;
 	return 0;
+}
+
+void amxrt_weight_fill(struct amxrt_weight *w, int64_t row0, int64_t n,
+		       const void *rows)
+{
+	struct amxrt_weight part;
+	int64_t p0 = row0 / AMXRT_PANEL_ROWS;
+
+	if (w->layout == AMXRT_LAYOUT_ROWS) {
+		memcpy(w->data + (size_t)row0 * w->row_bytes, rows,
+		       (size_t)n * w->row_bytes);
+		return;
+	}
+	/* the panels [p0, p1) seen as a weight of their own */
+	part = *w;
+	part.n = n;
+	part.np = (n + AMXRT_PANEL_ROWS - 1) / AMXRT_PANEL_ROWS;
+	part.data = w->data + (size_t)p0 * w->panel_stride;
+	part.bytes = w->panel_stride * (size_t)part.np;
+	amxrt_pack_panel16(&part, rows);
+}
+
+int amxrt_weight_pack(struct amxrt_weight **out, enum amxrt_type type,
+		      int64_t n, int64_t k, const void *rows, int isa)
+{
+	int err;
+
+	*out = NULL;
+	if (!rows)
+		return amxrt_err(EINVAL, "weight rows are NULL");
+	err = amxrt_weight_alloc(out, type, n, k, isa);
+	if (!err)
+		amxrt_weight_fill(*out, 0, n, rows);
+	return err;
 }
 
 void amxrt_weight_free(struct amxrt_weight *w)
