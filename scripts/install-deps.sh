@@ -5,9 +5,10 @@
 # build and test: the compiler and make, the kernel's kselftest headers
 # (linux-source-6.1, unpacked at build time), clang-format for the style
 # check, pkg-config for the embedding example, PCRE2 for the BPE
-# pre-tokenizers, clang for the libFuzzer targets. Uses sudo when not root.
+# pre-tokenizers, libnuma for arena placement, clang for the libFuzzer
+# targets. Uses sudo when not root.
 set -e
-pkgs="build-essential make gcc pkg-config linux-source-6.1 clang-format xz-utils libpcre2-dev clang"
+pkgs="build-essential make gcc pkg-config linux-source-6.1 clang-format xz-utils libpcre2-dev libnuma-dev clang"
 if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 else

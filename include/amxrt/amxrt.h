@@ -13,6 +13,7 @@
  *   amxrt/tokenizer.h  text to tokens and back
  *   amxrt/model.h   loading a model, contexts, the forward pass
  *   amxrt/sample.h  sampling and chat templates
+ *   amxrt/arena.h   named hugepage weight arenas, the amxrt.ko module
  *
  * Conventions: every call that can fail returns 0 (or a count) on success
  * and a negative errno value on failure; amxrt_errmsg() then holds one line
@@ -56,5 +57,6 @@ const char *amxrt_errmsg(void);
 #include <amxrt/tokenizer.h>
 #include <amxrt/model.h>
 #include <amxrt/sample.h>
+#include <amxrt/arena.h>
 
 #endif /* AMXRT_AMXRT_H */
