@@ -45,7 +45,7 @@ endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 # PCRE2 runs the byte-level BPE pre-tokenizer patterns (UTF + Unicode properties).
 # libnuma places the fallback weight arenas on NUMA nodes (mbind, move_pages).
-LIBS := -lpcre2-8 -lnuma -lm
+LIBS := -lpcre2-8 -lnuma -luring -lm
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS) -pthread $(LIBS)
 
 # Per-file instruction-set flags: only the files of a path get its ISA.

@@ -8,7 +8,7 @@
 # pre-tokenizers, libnuma for arena placement, clang for the libFuzzer
 # targets. Uses sudo when not root.
 set -e
-pkgs="build-essential make gcc pkg-config linux-source-6.1 clang-format xz-utils libpcre2-dev libnuma-dev clang"
+pkgs="build-essential make gcc pkg-config linux-source-6.1 clang-format xz-utils libpcre2-dev libnuma-dev liburing-dev clang"
 if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 else

@@ -76,6 +76,30 @@ amxrt_model_tokenizer(const struct amxrt_model *m);
 const struct amxrt_gguf *amxrt_model_gguf(const struct amxrt_model *m);
 /* Chat template from tokenizer.chat_template, or NULL. */
 const char *amxrt_model_chat_template(const struct amxrt_model *m);
+/*
+ * How the weights were read and packed at load. The packed weights' bytes
+ * are streamed from the file (io_uring, or pread where io_uring is
+ * unavailable) and packed by the library's threads as each chunk lands.
+ * The environment tunes it: AMXRT_IO=auto|uring|pread (uring: an error
+ * if unavailable), AMXRT_IO_CHUNK=bytes, AMXRT_IO_DEPTH=reads in flight,
+ * AMXRT_IO_DIRECT=0|1 (default: O_DIRECT unless the file is cached).
+ */
+struct amxrt_load_stats {
+	char io[16]; /* "io_uring" or "pread" */
+	int direct; /* 1: O_DIRECT reads, 0: through the page cache */
+	int fixed_buffers; /* 1: io_uring reads into registered buffers */
+	int depth; /* reads in flight at most */
+	uint64_t chunk_bytes; /* bytes of one read */
+	uint64_t bytes_read; /* bytes read from the file by the stream */
+	double seconds; /* the whole amxrt_model_load() */
+	double stream_seconds; /* reading and packing the weights */
+	char note[256]; /* fallbacks taken and why, or "" */
+};
+
+/* The load report of m; 0 or -EINVAL. */
+int amxrt_model_load_stats(const struct amxrt_model *m,
+			   struct amxrt_load_stats *out);
+
 int64_t amxrt_model_placement_count(const struct amxrt_model *m);
 int amxrt_model_placement(const struct amxrt_model *m, int64_t i,
 			  struct amxrt_placement *out);

@@ -5,23 +5,35 @@
  * weights packed for the ISA in use; embeddings, norms and biases left in
  * the mapped file), the placement list, the progress callback, and the
  * model's accessors.
+ *
+ * Loading runs in two steps: every tensor is looked up and checked and
+ * every packed weight allocated (the plan), then the packed weights' bytes
+ * are streamed from the file and packed as they land (stream.c).
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <amxrt/amxrt.h>
 
 #include "../core/error.h"
+#include "../kernels/kernels.h"
 #include "model_int.h"
+#include "stream.h"
 
 struct loader {
 	struct amxrt_model *m;
 	const struct amxrt_model_params *p;
+	const char *path;
+	struct stat st; /* the file when its header was read */
 	uint64_t done, total;
 	uint64_t type_elems[AMXRT_TYPE_BF16 + 1];
+	struct amxrt_stream_mat *mats; /* the weights to stream */
+	int64_t n_mats, cap_mats;
 };
 
 static const char *type_str(enum amxrt_type t, char *buf, size_t len)
@@ -164,8 +176,36 @@ static int progress(struct loader *ld, uint64_t bytes)
 	return 0;
 }
 
-/* Pack n_mat 2D slices [n x k] of one tensor (n_mat > 1: the experts of
- * a 3D tensor) for the CPU backend. */
+static int add_mat(struct loader *ld, const struct amxrt_gguf_tensor *t,
+		   struct amxrt_weight *w, int64_t first_row, int64_t n,
+		   size_t rb)
+{
+	uint64_t base = amxrt_gguf_data_offset(ld->m->gguf) + t->offset;
+	struct amxrt_stream_mat *sm;
+
+	if (ld->n_mats == ld->cap_mats) {
+		int64_t cap = ld->cap_mats ? 2 * ld->cap_mats : 64;
+
+		sm = realloc(ld->mats, sizeof(*sm) * cap);
+		if (!sm)
+			return amxrt_err(ENOMEM, "model: out of memory");
+		ld->mats = sm;
+		ld->cap_mats = cap;
+	}
+	sm = &ld->mats[ld->n_mats++];
+	memset(sm, 0, sizeof(*sm));
+	sm->tensor = t->name;
+	sm->w = w;
+	sm->off = base + (uint64_t)first_row * rb;
+	sm->rows = n;
+	sm->row_bytes = rb;
+	sm->tensor_end = base + t->size;
+	return 0;
+}
+
+/* Place n_mat 2D slices [n x k] of one tensor (n_mat > 1: the experts of
+ * a 3D tensor) on the CPU backend: allocated in their packed layout now,
+ * filled when the file is streamed. */
 static int pack(struct loader *ld, const struct amxrt_gguf_tensor *t,
 		const char *place_name, const char *note, struct amxrt_mat *out,
 		int n_mat, int64_t n, int64_t k)
@@ -180,8 +220,9 @@ static int pack(struct loader *ld, const struct amxrt_gguf_tensor *t,
 				 "model: tensor %s: %s is not supported",
 				 t->name, type_str(t->type, b, sizeof(b)));
 	for (e = 0; e < n_mat; e++) {
-		ret = amxrt_weight_pack(&out[e].w, t->type, n, k,
-					(const char *)t->data + e * n * rb, -1);
+		ret = amxrt_weight_alloc(&out[e].w, t->type, n, k, -1);
+		if (!ret)
+			ret = add_mat(ld, t, out[e].w, e * n, n, (size_t)rb);
 		if (ret) {
 			char msg[160];
 
@@ -204,10 +245,7 @@ static int pack(struct loader *ld, const struct amxrt_gguf_tensor *t,
 	if (note)
 		snprintf(layout + strlen(layout),
 			 sizeof(layout) - strlen(layout), " %s", note);
-	ret = add_place(ld->m, place_name, AMXRT_BACKEND_CPU, layout, bytes);
-	if (!ret)
-		ret = progress(ld, t->size);
-	return ret;
+	return add_place(ld->m, place_name, AMXRT_BACKEND_CPU, layout, bytes);
 }
 
 static int mat(struct loader *ld, const char *name, int64_t n, int64_t k,
@@ -319,6 +357,29 @@ static uint64_t pack_total(const struct amxrt_gguf *g)
 	return total;
 }
 
+static int stream_progress(void *ctx, uint64_t bytes)
+{
+	return progress(ctx, bytes);
+}
+
+/* The mapping of the file: a tensor's data less its file offset. */
+static const void *file_map(const struct amxrt_gguf *g)
+{
+	struct amxrt_gguf_tensor t;
+
+	if (amxrt_gguf_tensor_count(g) < 1 || amxrt_gguf_tensor(g, 0, &t) ||
+	    !t.data)
+		return NULL;
+	return (const char *)t.data - amxrt_gguf_data_offset(g) - t.offset;
+}
+
+static int stream(struct loader *ld)
+{
+	return amxrt_stream_mats(ld->path, &ld->st, file_map(ld->m->gguf),
+				 ld->mats, ld->n_mats, stream_progress, ld,
+				 &ld->m->load);
+}
+
 static int load_all(struct loader *ld)
 {
 	struct amxrt_model *m = ld->m;
@@ -405,15 +466,27 @@ static int load_all(struct loader *ld)
 		if (ld->type_elems[i] > ld->type_elems[best])
 			best = i;
 	m->main_type = (enum amxrt_type)best;
+	ret = stream(ld);
+	if (ret)
+		return ret;
 	/* tensors the architecture does not use: report the end anyway */
 	return ld->done < ld->total ? progress(ld, ld->total - ld->done) : 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int amxrt_model_load(const char *path, const struct amxrt_model_params *p,
 		     struct amxrt_model **out)
 {
-	struct loader ld = { .p = p };
+	struct loader ld = { .p = p, .path = path };
 	struct amxrt_model *m;
+	double t0 = now();
 	int ret;
 
 	if (!out)
@@ -425,13 +498,20 @@ int amxrt_model_load(const char *path, const struct amxrt_model_params *p,
 	if (!m)
 		return amxrt_err(ENOMEM, "model: out of memory");
 	ld.m = m;
-	ret = amxrt_gguf_open(path, &m->gguf);
+	/* the file as it is before its header is read: it must not change
+	 * until the weights are in */
+	if (stat(path, &ld.st))
+		ret = amxrt_err(errno, "%s: %s", path, strerror(errno));
+	else
+		ret = amxrt_gguf_open(path, &m->gguf);
 	if (!ret)
 		ret = load_all(&ld);
+	free(ld.mats);
 	if (ret) {
 		amxrt_model_free(m);
 		return ret;
 	}
+	m->load.seconds = now() - t0;
 	*out = m;
 	return 0;
 }
@@ -529,6 +609,15 @@ const char *amxrt_model_chat_template(const struct amxrt_model *m)
 	    amxrt_gguf_get_str(m->gguf, "tokenizer.chat_template", &s, &len))
 		return NULL;
 	return s;
+}
+
+int amxrt_model_load_stats(const struct amxrt_model *m,
+			   struct amxrt_load_stats *out)
+{
+	if (!m || !out)
+		return amxrt_err(EINVAL, "model: NULL argument");
+	*out = m->load;
+	return 0;
 }
 
 int64_t amxrt_model_placement_count(const struct amxrt_model *m)

@@ -122,6 +122,7 @@ struct amxrt_model {
 	int64_t n_places, cap_places;
 	enum amxrt_type main_type;
 	uint64_t n_params, weight_bytes;
+	struct amxrt_load_stats load; /* how the weights were read */
 };
 
 struct amxrt_ctx {
