@@ -1,0 +1,53 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: MIT
+#
+# guest-init.sh - /init of the kmod-check initramfs (scripts/kmod-check.sh):
+# load amxrt.ko, run every program in /tests, check that rmmod is refused
+# while an arena is mapped, unload, print dmesg, power off. Results go to
+# the second serial port between AMXRT-* markers; the kernel console keeps
+# the first.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug
+exec >/dev/ttyS1 2>&1
+echo "AMXRT-BEGIN"
+echo "nobody:x:65534:65534:nobody:/:/bin/sh" >/etc/passwd 2>/dev/null
+
+insmod /amxrt.ko
+echo "AMXRT-INSMOD rc=$?"
+# As the udev rule with MODE="0664" would: everyone may open it read-only.
+chmod 0664 /dev/amxrt
+for t in /tests/*; do
+	name=${t##*/}
+	echo "AMXRT-PROG-BEGIN $name"
+	AMXRT_IN_VM=1 "$t"
+	echo "AMXRT-PROG-END $name rc=$?"
+done
+
+# rmmod must be refused while a process maps an arena.
+rm -f /tmp/held
+hold_arena /tmp/held &
+hold=$!
+i=0
+while [ ! -e /tmp/held ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+cat /sys/kernel/debug/amxrt/arenas
+rmmod amxrt
+echo "AMXRT-RMMOD-MAPPED rc=$?"
+kill $hold
+wait $hold
+cat /sys/kernel/debug/amxrt/stats
+rmmod amxrt
+echo "AMXRT-RMMOD rc=$?"
+echo "AMXRT-DMESG-BEGIN"
+dmesg
+echo "AMXRT-DMESG-END"
+echo "AMXRT-END"
+sync
+poweroff -f
