@@ -138,6 +138,27 @@ static int amxrt_install(struct file *f, void __user *argp, void *out,
 	return 0;
 }
 
+/* Take a just-created arena out of the registry, unless DESTROY did. */
+static void amxrt_unlist(struct amxrt_arena *a)
+{
+	bool listed;
+
+	mutex_lock(&amxrt_lock);
+	spin_lock(&a->lock);
+	listed = !a->destroyed;
+	a->destroyed = true;
+	spin_unlock(&a->lock);
+	if (listed) {
+		list_del(&a->link);
+		amxrt_nr_arenas--;
+	}
+	mutex_unlock(&amxrt_lock);
+	if (listed) {
+		atomic64_inc(&amxrt_stat.arenas_destroyed);
+		amxrt_arena_put(a);
+	}
+}
+
 static int amxrt_create_check(struct amxrt_arena_create *req)
 {
 	if (req->size != sizeof(*req) || (req->flags & ~AMXRT_ARENA_ANY_NODE) ||
@@ -212,10 +233,17 @@ long amxrt_ioctl_create(struct file *file, void __user *argp)
 	err = amxrt_arena_alloc_chunks(a, req.flags & AMXRT_ARENA_ANY_NODE);
 	if (err)
 		goto err_put;
+	/* The file's reference is taken before a DESTROY can see the arena. */
+	f = amxrt_arena_file(a, true);
+	if (IS_ERR(f)) {
+		err = PTR_ERR(f);
+		goto err_put;
+	}
 
 	mutex_lock(&amxrt_lock);
 	if (amxrt_find(a->name)) {
 		mutex_unlock(&amxrt_lock);
+		fput(f);
 		err = -EEXIST;
 		goto err_put;
 	}
@@ -225,25 +253,14 @@ long amxrt_ioctl_create(struct file *file, void __user *argp)
 	mutex_unlock(&amxrt_lock);
 	atomic64_inc(&amxrt_stat.arenas_created);
 
-	f = amxrt_arena_file(a, true);
-	if (IS_ERR(f)) {
-		err = PTR_ERR(f);
-		goto err_unlist;
-	}
 	req.bytes = bytes;
 	req.id = a->id;
 	req.node_mask = a->node_mask;
 	err = amxrt_install(f, argp, &req, sizeof(req), &req.fd);
 	if (err)
-		goto err_unlist;
-	return 0;
+		amxrt_unlist(a);
+	return err;
 
-err_unlist:
-	mutex_lock(&amxrt_lock);
-	list_del(&a->link);
-	amxrt_nr_arenas--;
-	mutex_unlock(&amxrt_lock);
-	atomic64_inc(&amxrt_stat.arenas_destroyed);
 err_put:
 	amxrt_arena_put(a);
 	return err;

@@ -22,7 +22,6 @@ FIXTURE_SETUP(arena)
 {
 	self->dev = -1;
 	self->name = NULL;
-	REQUIRE_MODULE();
 	self->dev = dev_open(O_RDWR);
 	ASSERT_LE(0, self->dev);
 }
