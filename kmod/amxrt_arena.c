@@ -69,8 +69,8 @@ void amxrt_arena_put(struct amxrt_arena *arena)
  */
 static int amxrt_arena_alloc_chunks(struct amxrt_arena *a, bool any_node)
 {
-	const gfp_t gfp = GFP_KERNEL | __GFP_COMP | __GFP_ZERO |
-			  __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	const gfp_t gfp = GFP_KERNEL | __GFP_COMP | __GFP_ZERO | __GFP_NOWARN |
+			  __GFP_RETRY_MAYFAIL;
 	unsigned long i;
 
 	for (i = 0; i < a->nr_chunks; i++) {
@@ -162,8 +162,8 @@ static void amxrt_unlist(struct amxrt_arena *a)
 static int amxrt_create_check(struct amxrt_arena_create *req)
 {
 	if (req->size != sizeof(*req) || (req->flags & ~AMXRT_ARENA_ANY_NODE) ||
-	    !amxrt_zero(req->reserved, ARRAY_SIZE(req->reserved)) ||
-	    req->fd || req->id || req->node_mask)
+	    !amxrt_zero(req->reserved, ARRAY_SIZE(req->reserved)) || req->fd ||
+	    req->id || req->node_mask)
 		return -EINVAL;
 	if (amxrt_check_name(req->name))
 		return -EINVAL;
@@ -289,7 +289,8 @@ long amxrt_ioctl_open(struct file *file, void __user *argp)
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
 	if (req.size != sizeof(req) || (req.flags & ~AMXRT_OPEN_RDONLY) ||
-	    req.fd || req.pad || !amxrt_zero(req.reserved, ARRAY_SIZE(req.reserved)) ||
+	    req.fd || req.pad ||
+	    !amxrt_zero(req.reserved, ARRAY_SIZE(req.reserved)) ||
 	    memchr_inv(&req.entry, 0, sizeof(req.entry)))
 		return -EINVAL;
 	if (amxrt_check_name(req.name))

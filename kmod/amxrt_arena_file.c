@@ -34,8 +34,7 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 	vma->vm_flags |= flags;
 }
 
-static inline void vm_flags_clear(struct vm_area_struct *vma,
-				  vm_flags_t flags)
+static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags &= ~flags;
 }
@@ -110,7 +109,8 @@ static vm_fault_t amxrt_vm_fault_pmd(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	ret = vmf_insert_pfn_pmd(
 		vmf,
-		pfn_to_pfn_t(page_to_pfn(a->chunks[pgoff >> AMXRT_CHUNK_ORDER])),
+		pfn_to_pfn_t(
+			page_to_pfn(a->chunks[pgoff >> AMXRT_CHUNK_ORDER])),
 		!!(vma->vm_flags & VM_WRITE));
 	if (ret == VM_FAULT_NOPAGE)
 		atomic64_inc(&amxrt_stat.pmd_maps);
@@ -175,7 +175,8 @@ static int amxrt_arena_mmap(struct file *file, struct vm_area_struct *vma)
 	spin_unlock(&a->lock);
 	if (err)
 		return err;
-	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_HUGEPAGE);
+	vm_flags_set(vma,
+		     VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_HUGEPAGE);
 	vma->vm_ops = &amxrt_vm_ops;
 	vma->vm_private_data = a;
 	return 0;

@@ -16,7 +16,9 @@ static int amxrt_arenas_show(struct seq_file *m, void *unused)
 	struct amxrt_arena_entry e;
 	struct amxrt_arena *a;
 
-	seq_puts(m, "id name bytes node node_mask sealed maps writable_maps fds\n");
+	seq_puts(
+		m,
+		"id name bytes node node_mask sealed maps writable_maps fds\n");
 	mutex_lock(&amxrt_lock);
 	list_for_each_entry(a, &amxrt_arenas, link) {
 		amxrt_arena_fill_entry(a, &e);

@@ -76,6 +76,21 @@ static u32 amxrt_info_sigstack(void)
 	return 0;
 }
 
+/* Free buddy blocks of order 9 or more, counted in 2 MiB chunks. */
+static u64 amxrt_zone_free_chunks(struct zone *zone)
+{
+	unsigned int order;
+	u64 n = 0;
+
+	for (order = AMXRT_CHUNK_ORDER; order < ARRAY_SIZE(zone->free_area);
+	     order++) {
+		u64 blocks = data_race(zone->free_area[order].nr_free);
+
+		n += blocks << (order - AMXRT_CHUNK_ORDER);
+	}
+	return n;
+}
+
 static void amxrt_info_nodes(struct amxrt_info *info)
 {
 	int nid;
@@ -91,16 +106,10 @@ static void amxrt_info_nodes(struct amxrt_info *info)
 		info->nodes_online |= 1ULL << nid;
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &pgdat->node_zones[z];
-			unsigned int order;
-
 			if (!populated_zone(zone))
 				continue;
 			free_pages += zone_page_state(zone, NR_FREE_PAGES);
-			for (order = AMXRT_CHUNK_ORDER;
-			     order < ARRAY_SIZE(zone->free_area); order++)
-				chunks += (u64)data_race(
-						  zone->free_area[order].nr_free)
-					  << (order - AMXRT_CHUNK_ORDER);
+			chunks += amxrt_zone_free_chunks(zone);
 		}
 		info->node_free_bytes[nid] = free_pages << PAGE_SHIFT;
 		info->node_free_chunks[nid] = chunks;
@@ -140,9 +149,8 @@ long amxrt_ioctl_info(struct file *file, void __user *argp)
 	info->module_version = AMXRT_VERSION_NUM;
 	info->abi_version = AMXRT_ABI_VERSION;
 	amxrt_info_cpu(info);
-	if (cpu_has_xfeatures(XFEATURE_MASK_XTILE_CFG |
-				      XFEATURE_MASK_XTILE_DATA,
-			      NULL))
+	if (cpu_has_xfeatures(
+		    XFEATURE_MASK_XTILE_CFG | XFEATURE_MASK_XTILE_DATA, NULL))
 		info->flags |= AMXRT_INFO_KERNEL_XTILE;
 	/* Unlocked read of the group's permission mask: a quick check. */
 	perm = READ_ONCE(current->group_leader->thread.fpu.perm.__state_perm);

@@ -19,8 +19,9 @@
 
 static unsigned int max_total_mb;
 module_param(max_total_mb, uint, 0644);
-MODULE_PARM_DESC(max_total_mb,
-		 "Limit on the memory of all arenas together, in MiB (default 0: half of RAM)");
+MODULE_PARM_DESC(
+	max_total_mb,
+	"Limit on the memory of all arenas together, in MiB (default 0: half of RAM)");
 
 static unsigned int max_arenas = 1024;
 module_param(max_arenas, uint, 0644);
@@ -136,7 +137,8 @@ static void __exit amxrt_exit(void)
 module_init(amxrt_init);
 module_exit(amxrt_exit);
 
-MODULE_DESCRIPTION("amxrt: AMX tile-state report and NUMA-placed 2 MiB weight arenas");
+MODULE_DESCRIPTION(
+	"amxrt: AMX tile-state report and NUMA-placed 2 MiB weight arenas");
 MODULE_AUTHOR("amxrt developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(AMXRT_VERSION_STR);

@@ -175,10 +175,11 @@ TEST_F(dev, info_and_stats_bad_input)
 	EXPECT_EQ(-EINVAL, ioc(self->dev, AMXRT_IOC_INFO, &in));
 	EXPECT_EQ(-EFAULT, ioc(self->dev, AMXRT_IOC_INFO, NULL));
 	/* the same number with another struct size, and unknown numbers */
-	EXPECT_EQ(-ENOTTY, ioc(self->dev, _IOWR(AMXRT_IOC_MAGIC, 0x00,
-						char[8]), small));
-	EXPECT_EQ(-ENOTTY, ioc(self->dev, _IOWR(AMXRT_IOC_MAGIC, 0x7f,
-						struct amxrt_info), &in));
+	EXPECT_EQ(-ENOTTY,
+		  ioc(self->dev, _IOWR(AMXRT_IOC_MAGIC, 0x00, char[8]), small));
+	EXPECT_EQ(-ENOTTY,
+		  ioc(self->dev,
+		      _IOWR(AMXRT_IOC_MAGIC, 0x7f, struct amxrt_info), &in));
 	EXPECT_EQ(-ENOTTY, ioc(self->dev, _IO('x', 1), NULL));
 
 	memset(&st, 0, sizeof(st));
@@ -246,12 +247,13 @@ TEST_F(dev, create_rounds_up_and_reports)
 	EXPECT_EQ(1ULL << c2.node, c2.node_mask);
 
 	/* names: 63 characters, every allowed byte class */
-	fd3 = arena_create(self->dev,
-			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-_:+=@~!#$",
-			   CHUNK, 0, 0, &c3);
+	fd3 = arena_create(
+		self->dev,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-_:+=@~!#$",
+		CHUNK, 0, 0, &c3);
 	ASSERT_LE(0, fd3) TH_LOG("63-character name: %s", strerror(-fd3));
-	EXPECT_EQ(-EEXIST, arena_create(self->dev, "create-1", CHUNK, 0, 0,
-					NULL));
+	EXPECT_EQ(-EEXIST,
+		  arena_create(self->dev, "create-1", CHUNK, 0, 0, NULL));
 	EXPECT_EQ(0, arena_destroy(self->dev, c3.name));
 	EXPECT_EQ(0, arena_destroy(self->dev, "create-1"));
 	EXPECT_EQ(0, arena_destroy(self->dev, "create-2"));
@@ -264,12 +266,12 @@ TEST_F(dev, create_bad_input)
 {
 	struct amxrt_arena_create c;
 
-#define BAD(field_setup, err)                                                \
-	do {                                                                 \
-		create_req(&c, "create-bad", CHUNK, 0, 0);                   \
-		field_setup;                                                 \
-		EXPECT_EQ(err, ioc(self->dev, AMXRT_IOC_ARENA_CREATE, &c))   \
-		TH_LOG("%s", #field_setup);                                  \
+#define BAD(field_setup, err)                                              \
+	do {                                                               \
+		create_req(&c, "create-bad", CHUNK, 0, 0);                 \
+		field_setup;                                               \
+		EXPECT_EQ(err, ioc(self->dev, AMXRT_IOC_ARENA_CREATE, &c)) \
+		TH_LOG("%s", #field_setup);                                \
 	} while (0)
 
 	BAD(c.size = 0, -EINVAL);
@@ -316,12 +318,12 @@ TEST_F(dev, create_past_the_limits)
 	ASSERT_LE(0, old_n);
 	ASSERT_EQ(0, get_stats(self->dev, &st));
 	ASSERT_EQ(0, param_set("max_total_mb", st.bytes_allocated / MiB + 8));
-	EXPECT_EQ(-EFBIG, arena_create(self->dev, "limit-1", 10 * MiB, 0, 0,
-				       NULL));
+	EXPECT_EQ(-EFBIG,
+		  arena_create(self->dev, "limit-1", 10 * MiB, 0, 0, NULL));
 	fd1 = arena_create(self->dev, "limit-1", 6 * MiB, 0, 0, NULL);
 	EXPECT_LE(0, fd1);
-	EXPECT_EQ(-ENOSPC, arena_create(self->dev, "limit-2", 4 * MiB, 0, 0,
-					NULL));
+	EXPECT_EQ(-ENOSPC,
+		  arena_create(self->dev, "limit-2", 4 * MiB, 0, 0, NULL));
 	fd2 = arena_create(self->dev, "limit-2", 2 * MiB, 0, 0, NULL);
 	EXPECT_LE(0, fd2);
 	EXPECT_EQ(0, arena_destroy(self->dev, "limit-2"));
@@ -333,8 +335,8 @@ TEST_F(dev, create_past_the_limits)
 	ASSERT_EQ(0, param_set("max_arenas", st.arenas + 1));
 	fd2 = arena_create(self->dev, "limit-2", CHUNK, 0, 0, NULL);
 	EXPECT_LE(0, fd2);
-	EXPECT_EQ(-ENOSPC, arena_create(self->dev, "limit-3", CHUNK, 0, 0,
-					NULL));
+	EXPECT_EQ(-ENOSPC,
+		  arena_create(self->dev, "limit-3", CHUNK, 0, 0, NULL));
 	ASSERT_EQ(0, param_set("max_arenas", old_n));
 	EXPECT_EQ(0, arena_destroy(self->dev, "limit-1"));
 	EXPECT_EQ(0, arena_destroy(self->dev, "limit-2"));
@@ -363,8 +365,8 @@ TEST_F(dev, create_on_a_full_node)
 	       (unsigned long long)in.node_free_chunks[0]);
 	ASSERT_EQ(0, param_set("max_total_mb", 1 << 20));
 	ASSERT_EQ(0, get_stats(self->dev, &before));
-	EXPECT_EQ(-ENOMEM, arena_create(self->dev, "full-1", bytes, 1, 0,
-					NULL));
+	EXPECT_EQ(-ENOMEM,
+		  arena_create(self->dev, "full-1", bytes, 1, 0, NULL));
 	ASSERT_EQ(0, get_stats(self->dev, &after));
 	EXPECT_EQ(before.alloc_failures + 1, after.alloc_failures);
 	EXPECT_EQ(before.bytes_allocated, after.bytes_allocated);
@@ -428,14 +430,14 @@ TEST_F(dev, open_seal_destroy_bad_input)
 	fd = arena_create(self->dev, "ref-1", CHUNK, 0, 0, NULL);
 	ASSERT_LE(0, fd);
 
-#define BAD_OPEN(setup, err)                                                 \
-	do {                                                                 \
-		memset(&o, 0, sizeof(o));                                    \
-		o.size = sizeof(o);                                          \
-		strcpy(o.name, "ref-1");                                     \
-		setup;                                                       \
-		EXPECT_EQ(err, ioc(self->dev, AMXRT_IOC_ARENA_OPEN, &o))     \
-		TH_LOG("%s", #setup);                                        \
+#define BAD_OPEN(setup, err)                                             \
+	do {                                                             \
+		memset(&o, 0, sizeof(o));                                \
+		o.size = sizeof(o);                                      \
+		strcpy(o.name, "ref-1");                                 \
+		setup;                                                   \
+		EXPECT_EQ(err, ioc(self->dev, AMXRT_IOC_ARENA_OPEN, &o)) \
+		TH_LOG("%s", #setup);                                    \
 	} while (0)
 	BAD_OPEN((void)0, 0);
 	close(o.fd);
@@ -451,12 +453,12 @@ TEST_F(dev, open_seal_destroy_bad_input)
 	BAD_OPEN(strcpy(o.name, "ref-2"), -ENOENT);
 #undef BAD_OPEN
 
-#define BAD_REF(cmd, setup, err)                                             \
-	do {                                                                 \
-		ref_req(&r, "ref-1");                                        \
-		setup;                                                       \
-		EXPECT_EQ(err, ioc(self->dev, cmd, &r))                      \
-		TH_LOG("%s %s", #cmd, #setup);                               \
+#define BAD_REF(cmd, setup, err)                        \
+	do {                                            \
+		ref_req(&r, "ref-1");                   \
+		setup;                                  \
+		EXPECT_EQ(err, ioc(self->dev, cmd, &r)) \
+		TH_LOG("%s %s", #cmd, #setup);          \
 	} while (0)
 	for (int i = 0; i < 2; i++) {
 		unsigned long cmd = i ? AMXRT_IOC_ARENA_DESTROY :
@@ -570,16 +572,16 @@ TEST_F(dev, list_entries)
 	EXPECT_EQ(3, found);
 
 	/* bad input: one field wrong at a time */
-#define BAD_LIST(setup, err)                                                 \
-	do {                                                                 \
-		memset(&l, 0, sizeof(l));                                    \
-		l.size = sizeof(l);                                          \
-		l.entry_size = sizeof(buf[0]);                               \
-		l.count = 4;                                                 \
-		l.entries = (uintptr_t)buf;                                  \
-		setup;                                                       \
-		EXPECT_EQ(err, ioc(self->dev, AMXRT_IOC_ARENA_LIST, &l))     \
-		TH_LOG("%s", #setup);                                        \
+#define BAD_LIST(setup, err)                                             \
+	do {                                                             \
+		memset(&l, 0, sizeof(l));                                \
+		l.size = sizeof(l);                                      \
+		l.entry_size = sizeof(buf[0]);                           \
+		l.count = 4;                                             \
+		l.entries = (uintptr_t)buf;                              \
+		setup;                                                   \
+		EXPECT_EQ(err, ioc(self->dev, AMXRT_IOC_ARENA_LIST, &l)) \
+		TH_LOG("%s", #setup);                                    \
 	} while (0)
 	BAD_LIST((void)0, 0);
 	BAD_LIST(l.size = 0, -EINVAL);
