@@ -106,6 +106,7 @@ static void amxrt_info_nodes(struct amxrt_info *info)
 		info->nodes_online |= 1ULL << nid;
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &pgdat->node_zones[z];
+
 			if (!populated_zone(zone))
 				continue;
 			free_pages += zone_page_state(zone, NR_FREE_PAGES);
