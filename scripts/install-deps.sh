@@ -6,9 +6,10 @@
 # (linux-source-6.1, unpacked at build time), clang-format for the style
 # check, pkg-config for the embedding example, PCRE2 for the BPE
 # pre-tokenizers, libnuma for arena placement, clang for the libFuzzer
-# targets. Uses sudo when not root.
+# targets; linux-headers-amd64, qemu-system-x86, busybox-static and cpio
+# for make kmod-check (amxrt.ko in QEMU). Uses sudo when not root.
 set -e
-pkgs="build-essential make gcc pkg-config linux-source-6.1 clang-format xz-utils libpcre2-dev libnuma-dev liburing-dev clang"
+pkgs="build-essential make gcc pkg-config linux-source-6.1 clang-format xz-utils libpcre2-dev libnuma-dev liburing-dev clang linux-headers-amd64 qemu-system-x86 busybox-static cpio"
 if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 else
