@@ -307,7 +307,7 @@ static int htlb_unmap(struct amxrt_arena *a, void *addr)
 static int htlb_seal(struct amxrt_arena *a)
 {
 	char path[PATH_MAX], marker[PATH_MAX];
-	int fd, ret;
+	int fd, ret, i;
 
 	ret = paths(a->name, path, marker, sizeof(path));
 	if (ret)
@@ -320,13 +320,29 @@ static int htlb_seal(struct amxrt_arena *a)
 		return amxrt_err(errno, "arena \"%s\": seal marker %s: %s",
 				 a->name, marker, strerror(errno));
 	close(fd);
-	/* Later mappings come from a read-only descriptor. */
+	/*
+	 * Later mappings come from a read-only descriptor; this handle's
+	 * writable mappings are replaced in place by read-only ones from it,
+	 * so mprotect() cannot make them writable again.
+	 */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return amxrt_err(errno, "arena \"%s\": reopen read-only: %s",
 				 a->name, strerror(errno));
 	close(a->fd);
 	a->fd = fd;
+	for (i = 0; i < a->nmaps; i++) {
+		if (!a->maps[i].writable)
+			continue;
+		if (mmap(a->maps[i].addr, a->size, PROT_READ,
+			 MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+			return amxrt_err(
+				errno,
+				"arena \"%s\": remapping %p read-only: "
+				"%s",
+				a->name, a->maps[i].addr, strerror(errno));
+		a->maps[i].writable = 0;
+	}
 	return 0;
 }
 
