@@ -4,6 +4,8 @@
 #
 #   make                 libamxrt.a, libamxrt.so and the tools into build/
 #   make check           build and run every test (kselftest programs)
+#   make kmod            amxrt.ko (kmod/, against linux-headers-amd64)
+#   make kmod-check      amxrt.ko and its kselftests in QEMU (also in check)
 #   make bench           run the benchmarks
 #   make install         PREFIX=/usr/local DESTDIR= : library, headers,
 #                        pkg-config file, tools, man pages
@@ -78,7 +80,7 @@ TOOL_BINS := $(addprefix $(BUILD)/bin/,$(TOOLS))
 TOOL_LIBOBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out tools/amxrt-%.c,$(wildcard tools/*.c)))
 
 .PHONY: all lib tools check bench install uninstall clean format format-check \
-	kselftest-headers tests example fuzz
+	kselftest-headers tests example fuzz kmod kmod-check
 
 all: lib tools
 
@@ -131,6 +133,13 @@ tests: lib $(KSFT_DIR)/kselftest_harness.h
 	$(MAKE) -C tests OUTPUT=$(abspath $(BUILD))/tests \
 		LIBAMXRT=$(abspath $(LIB_A)) KSFT_INC=$(abspath $(KSFT_DIR)) \
 		EXTRA_CFLAGS="$(SAN_FLAGS) $(WARN)" EXTRA_LDFLAGS="$(SAN_FLAGS)"
+	install -m 755 tests/kmod/kmod_vm.sh $(BUILD)/tests/kmod_vm
+
+kmod:
+	$(MAKE) -C kmod
+
+kmod-check:
+	scripts/kmod-check.sh
 
 check: all tests
 	tests/run_tests.sh $(abspath $(BUILD))/tests $(abspath $(BUILD))/bin
