@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../core/error.h"
 #include "kernels.h"
@@ -15,6 +16,24 @@
 static size_t align_up(size_t v)
 {
 	return (v + AMXRT_ALIGN - 1) & ~(size_t)(AMXRT_ALIGN - 1);
+}
+
+/* Weights of 2 MiB and more get transparent huge pages where the kernel
+ * has them: 512 times fewer page faults when the weight is first written,
+ * and fewer TLB misses when it is read. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *weight_mem(size_t bytes)
+{
+	void *p;
+
+	bytes = align_up(bytes);
+	if (bytes < HUGE_PAGE)
+		return aligned_alloc(AMXRT_ALIGN, bytes);
+	if (posix_memalign(&p, HUGE_PAGE, bytes))
+		return NULL;
+	madvise(p, bytes & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
+	return p;
 }
 
 static size_t panel_qbytes(enum amxrt_type t)
@@ -110,7 +129,7 @@ int amxrt_weight_alloc(struct amxrt_weight **out, enum amxrt_type type,
 		w->panel_stride = align_up(per_panel);
 		w->bytes = w->panel_stride * (size_t)w->np;
 	}
-	w->data = aligned_alloc(AMXRT_ALIGN, align_up(w->bytes));
+	w->data = weight_mem(w->bytes);
 	if (!w->data) {
 		size_t bytes = w->bytes;
 
