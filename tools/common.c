@@ -163,25 +163,37 @@ double tool_now(void)
 int tool_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	static int last = -1;
-	const int width = 40;
+	static double t0;
+	const int width = 30;
+	double t, mbs = 0, eta = 0;
 	int pct, fill, i;
 	char bar[64];
 
 	if (!total)
 		return 0;
+	if (!done || last < 0)
+		t0 = tool_now();
 	pct = (int)(done * 100 / total);
 	if (pct > 100)
 		pct = 100;
 	if (pct == last)
 		return 0;
 	last = pct;
+	t = tool_now() - t0;
+	if (t > 0 && done) {
+		mbs = (double)done / t / 1e6;
+		eta = (double)(total - (done < total ? done : total)) / 1e6 /
+		      mbs;
+	}
 	fill = pct * width / 100;
 	for (i = 0; i < width; i++)
 		bar[i] = i < fill ? '#' : '.';
 	bar[width] = '\0';
-	fprintf(stderr, "\rloading [%s] %3d%%", bar, pct);
+	fprintf(stderr,
+		"\rloading [%s] %3d%% %.0f/%.0f MB %6.0f MB/s ETA %4.1f s ",
+		bar, pct, (double)done / 1e6, (double)total / 1e6, mbs, eta);
 	if (pct == 100) {
-		fprintf(stderr, "\r%*s\r", width + 16, "");
+		fprintf(stderr, "\r%*s\r", width + 60, "");
 		last = -1;
 	}
 	fflush(stderr);
@@ -200,7 +212,7 @@ struct amxrt_model *tool_load_model(const char *path, double *seconds)
 		p.progress = tool_progress;
 	r = amxrt_model_load(path, &p, &m);
 	if (tty)
-		fprintf(stderr, "\r%*s\r", 60, "");
+		fprintf(stderr, "\r%*s\r", 90, "");
 	if (r && strstr(amxrt_errmsg(), path))
 		tool_die(TOOL_EXIT_FAIL, "%s", amxrt_errmsg());
 	if (r)
@@ -305,6 +317,7 @@ void tool_print_model(const struct amxrt_model *m)
 {
 	const struct amxrt_tokenizer *t = amxrt_model_tokenizer(m);
 	const char *tmpl = amxrt_model_chat_template(m);
+	struct amxrt_load_stats ls;
 	struct layout_sum sums[32];
 	struct amxrt_model_info in;
 	int64_t n, i;
@@ -340,6 +353,16 @@ void tool_print_model(const struct amxrt_model *m)
 		amxrt_chat_template_name(tmpl) ?
 			amxrt_chat_template_name(tmpl) :
 			"not recognized");
+	if (!amxrt_model_load_stats(m, &ls))
+		fprintf(stderr,
+			"  load: %.3f s, %.1f MiB streamed in %.3f s with %s%s, "
+			"%s, %d x %.1f MiB reads%s%s\n",
+			ls.seconds, (double)ls.bytes_read / 1048576.0,
+			ls.stream_seconds, ls.io,
+			ls.fixed_buffers ? " (registered buffers)" : "",
+			ls.direct ? "O_DIRECT" : "buffered", ls.depth,
+			(double)ls.chunk_bytes / 1048576.0,
+			ls.note[0] ? "; " : "", ls.note);
 
 	n = amxrt_model_placement_count(m);
 	for (i = 0; i < n; i++) {
