@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Description: the amxrt-arena tool. On a hugetlbfs (a private mount as
+ * root, with nr_hugepages raised and restored) create, list, show, seal
+ * and destroy work from separate processes and show the arena's state;
+ * creating a taken name, sealing or destroying a missing one fail with
+ * status 1 and one line naming it. The anonymous backends are refused
+ * (private to a process), forcing the module where it is not loaded fails
+ * with its reason, "backend" says why a backend was chosen, and bad
+ * commands, options and sizes are usage errors (status 2, one line).
+ *
+ * The tool is $AMXRT_BIN/amxrt-arena (set by run_tests.sh), else
+ * $AMXRT_SRCDIR/build/bin/amxrt-arena, else ../bin/amxrt-arena next to
+ * this program (BUILD/tests/arena_tool).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include <amxrt/amxrt.h>
+
+#define HP "/sys/kernel/mm/hugepages/hugepages-2048kB/"
+
+static char tool[512];
+
+/* BUILD/tests/arena_tool -> BUILD/bin/amxrt-arena. 0 if unknown. */
+static int exe_sibling(void)
+{
+	char self[400];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return 0;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	snprintf(tool, sizeof(tool), "%s/../bin/amxrt-arena", self);
+	return 1;
+}
+
+static int find_tool(char *why, size_t len)
+{
+	const char *bin = getenv("AMXRT_BIN");
+	const char *src = getenv("AMXRT_SRCDIR");
+
+	if (bin && *bin)
+		snprintf(tool, sizeof(tool), "%s/amxrt-arena", bin);
+	else if (src && *src)
+		snprintf(tool, sizeof(tool), "%s/build/bin/amxrt-arena", src);
+	else if (!exe_sibling())
+		snprintf(why, len,
+			 "AMXRT_BIN and AMXRT_SRCDIR are unset and "
+			 "/proc/self/exe is unreadable");
+	if (!tool[0])
+		return -1;
+	if (access(tool, X_OK)) {
+		snprintf(why, len, "%s: %s", tool, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct run {
+	char out[16384], err[4096];
+	int status; /* exit status, or -1 */
+};
+
+static void slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+/* Run "env ENV tool ARGS", stdout and stderr apart. */
+static void run_tool(struct run *r, const char *env, const char *args)
+{
+	char errfile[] = "/tmp/amxrt-arena-err.XXXXXX";
+	char cmd[8192];
+	FILE *p;
+	size_t n;
+	int fd, st;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	fd = mkstemp(errfile);
+	if (fd < 0)
+		return;
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "env %s '%s' %s 2>'%s'", env, tool, args,
+		 errfile);
+	p = popen(cmd, "r");
+	if (p) {
+		n = fread(r->out, 1, sizeof(r->out) - 1, p);
+		r->out[n] = '\0';
+		st = pclose(p);
+		if (st != -1 && WIFEXITED(st))
+			r->status = WEXITSTATUS(st);
+	}
+	slurp(errfile, r->err, sizeof(r->err));
+	unlink(errfile);
+}
+
+static int lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static void write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fprintf(f, "%ld\n", v);
+		fclose(f);
+	}
+}
+
+#define NEED_TOOL()                                \
+	do {                                       \
+		char why_[900];                    \
+		if (find_tool(why_, sizeof(why_))) \
+			SKIP(return, "%s", why_);  \
+	} while (0)
+
+/* The arena's line in "list" output, or NULL. */
+static const char *list_line(const char *out, const char *name)
+{
+	size_t n = strlen(name);
+	const char *l;
+
+	for (l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, name, n) && l[n] == ' ')
+			return l;
+	return NULL;
+}
+
+FIXTURE(htlb)
+{
+	char mnt[64];
+	char env[128]; /* "AMXRT_ARENA=hugetlbfs AMXRT_HUGETLBFS=..." */
+	long hp_old;
+};
+
+FIXTURE_SETUP(htlb)
+{
+	long nr = read_long(HP "nr_hugepages");
+	long fr = read_long(HP "free_hugepages");
+
+	self->hp_old = -1;
+	if (nr < 0)
+		SKIP(return, "no 2 MiB hugepage support (" HP ")");
+	if (geteuid() != 0)
+		SKIP(return, "not root: cannot mount a private hugetlbfs or "
+			     "raise /proc/sys/vm/nr_hugepages");
+	if (fr < 8) {
+		self->hp_old = nr;
+		write_long("/proc/sys/vm/nr_hugepages", nr + 8 - fr);
+		if (read_long(HP "free_hugepages") < 8)
+			SKIP(return, "the kernel gave fewer than 8 free 2 MiB "
+				     "hugepages");
+	}
+	snprintf(self->mnt, sizeof(self->mnt), "/tmp/amxrt-arena-tool.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->mnt));
+	ASSERT_EQ(0, mount("none", self->mnt, "hugetlbfs", 0, "pagesize=2M"))
+	TH_LOG("mount: %s", strerror(errno));
+	snprintf(self->env, sizeof(self->env),
+		 "AMXRT_ARENA=hugetlbfs AMXRT_HUGETLBFS=%s", self->mnt);
+}
+
+FIXTURE_TEARDOWN(htlb)
+{
+	if (self->mnt[0]) {
+		umount2(self->mnt, MNT_DETACH);
+		rmdir(self->mnt);
+	}
+	if (self->hp_old >= 0)
+		write_long("/proc/sys/vm/nr_hugepages", self->hp_old);
+}
+
+TEST_F(htlb, create_list_show_seal_destroy)
+{
+	const char *l;
+	struct run r;
+
+	if (_metadata->skip) /* the 6.1 harness runs the body after SKIP */
+		return;
+	NEED_TOOL();
+	run_tool(&r, self->env, "create w0 3M --node 0");
+	TH_LOG("create: %d %s%s", r.status, r.out, r.err);
+	ASSERT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "created w0: 4 MiB, hugetlbfs"));
+
+	run_tool(&r, self->env, "list");
+	ASSERT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "backend: hugetlbfs"));
+	l = list_line(r.out, "w0");
+	ASSERT_NE(NULL, l) TH_LOG("list: %s", r.out);
+	EXPECT_NE(NULL, strstr(l, "4 MiB"));
+	EXPECT_NE(NULL, strstr(l, " no "));
+
+	run_tool(&r, self->env, "show w0");
+	ASSERT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "size         4194304 bytes"));
+	EXPECT_NE(NULL, strstr(r.out, "sealed       no"));
+	EXPECT_NE(NULL, strstr(r.out, "placed on    0"));
+
+	run_tool(&r, self->env, "seal w0");
+	ASSERT_EQ(0, r.status) TH_LOG("seal: %s", r.err);
+	run_tool(&r, self->env, "show w0");
+	EXPECT_NE(NULL, strstr(r.out, "sealed       yes"));
+
+	run_tool(&r, self->env, "create w0 2M");
+	EXPECT_EQ(1, r.status);
+	EXPECT_EQ(1, lines(r.err));
+	EXPECT_NE(NULL, strstr(r.err, "exists already"));
+
+	run_tool(&r, self->env, "destroy w0");
+	ASSERT_EQ(0, r.status) TH_LOG("destroy: %s", r.err);
+	run_tool(&r, self->env, "list");
+	EXPECT_EQ(NULL, list_line(r.out, "w0"));
+	run_tool(&r, self->env, "destroy w0");
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "no arena \"w0\""));
+	run_tool(&r, self->env, "seal w0");
+	EXPECT_EQ(1, r.status);
+	run_tool(&r, self->env, "show w0");
+	EXPECT_EQ(1, r.status);
+}
+
+TEST_F(htlb, too_big_fails_with_reason)
+{
+	struct run r;
+
+	if (_metadata->skip)
+		return;
+	NEED_TOOL();
+	run_tool(&r, self->env, "create big 64T");
+	TH_LOG("%d %s", r.status, r.err);
+	EXPECT_EQ(1, r.status);
+	EXPECT_EQ(1, lines(r.err));
+	EXPECT_NE(NULL, strstr(r.err, "hugepages"));
+	run_tool(&r, self->env, "list");
+	EXPECT_EQ(NULL, list_line(r.out, "big"));
+}
+
+TEST(anonymous_backends_refused)
+{
+	struct run r;
+
+	NEED_TOOL();
+	run_tool(&r, "AMXRT_ARENA=anon-thp", "create a 2M");
+	TH_LOG("%d %s", r.status, r.err);
+	EXPECT_EQ(1, r.status);
+	EXPECT_EQ(1, lines(r.err));
+	EXPECT_NE(NULL, strstr(r.err, "private"));
+	run_tool(&r, "AMXRT_ARENA=anon-thp", "list");
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "private to each process"));
+}
+
+TEST(backend_says_why)
+{
+	struct run r;
+
+	NEED_TOOL();
+	run_tool(&r, "-u AMXRT_ARENA", "backend");
+	ASSERT_EQ(0, r.status);
+	EXPECT_EQ(0, strncmp(r.out, "backend: ", 9));
+	EXPECT_NE(NULL, strstr(r.out, "\nwhy: "));
+	run_tool(&r, "AMXRT_ARENA=anon-thp", "backend");
+	ASSERT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "backend: anon-thp\n"));
+	EXPECT_NE(NULL, strstr(r.out, "forced by AMXRT_ARENA=anon-thp"));
+	run_tool(&r, "AMXRT_ARENA=nowhere", "list");
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "nowhere"));
+	if (access("/dev/amxrt", F_OK)) {
+		run_tool(&r, "", "--backend module list");
+		EXPECT_EQ(1, r.status);
+		EXPECT_EQ(1, lines(r.err));
+		EXPECT_NE(NULL, strstr(r.err, "module not loaded"));
+	}
+}
+
+TEST(usage_errors)
+{
+	static const char *const args[] = {
+		"",
+		"frobnicate",
+		"create",
+		"create x",
+		"create x 12Q",
+		"create x -- -5",
+		"create x 0",
+		"list extra",
+		"show",
+		"--backend disk list",
+		"--node 0 list",
+		"--nope list",
+		"create x 2M --node abc",
+	};
+	struct run r;
+	size_t i;
+
+	NEED_TOOL();
+	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+		run_tool(&r, "AMXRT_ARENA=anon-thp", args[i]);
+		TH_LOG("\"%s\": exit %d, stderr \"%s\"", args[i], r.status,
+		       r.err);
+		EXPECT_EQ(2, r.status);
+		EXPECT_STREQ("", r.out);
+		EXPECT_EQ(1, lines(r.err));
+	}
+	run_tool(&r, "", "--help");
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "create NAME SIZE"));
+	EXPECT_NE(NULL, strstr(r.out, "Exit status"));
+}
+
+TEST_HARNESS_MAIN
