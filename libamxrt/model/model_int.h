@@ -144,10 +144,11 @@ struct amxrt_ctx {
 	float *router; /* [ub x n_expert] */
 	int *sel; /* [ub x n_expert_used] chosen experts */
 	float *selw; /* [ub x n_expert_used] their weights */
-	int *rows; /* [ub] rows routed to the current expert */
-	float *rw; /* [ub] and their weights */
-	float *xe; /* [ub x n_embd] gathered inputs */
-	float *ye; /* [ub x n_embd] expert outputs */
+	int *rows; /* [ub * n_expert_used] rows routed, expert by expert */
+	float *rw; /* [ub * n_expert_used] and their weights */
+	float *xe; /* [ub * n_expert_used x n_embd] gathered inputs */
+	float *ye; /* [ub * n_expert_used x n_embd] expert outputs */
+	float *he, *he2; /* [ub * n_expert_used x n_ff_expert] */
 	/* logits: [n_logits x n_vocab] */
 	float *logits;
 	int n_logits, logits_all;
@@ -160,6 +161,21 @@ struct amxrt_ctx {
 /* Run a matmul on the backend holding the weight. 0 or -errno. */
 int amxrt_op_matmul(struct amxrt_ctx *c, const struct amxrt_mat *w,
 		    const float *x, float *y, int64_t m);
+/* One matmul of a batch: y[m x w->n] = x[m x w->k] * w^T. */
+struct amxrt_op_mm {
+	const struct amxrt_mat *w;
+	const float *x;
+	float *y;
+	int64_t m;
+};
+
+/*
+ * Several matmuls at once (at most AMXRT_OP_MM_MAX), each on the backend
+ * holding its weight; consecutive ones with the same x share its staging.
+ * 0 or -errno.
+ */
+#define AMXRT_OP_MM_MAX 16
+int amxrt_op_matmuls(struct amxrt_ctx *c, const struct amxrt_op_mm *mm, int n);
 /* y[m x n] = rmsnorm(x[m x n]) * weight (F32 [n]). */
 void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
 		      int64_t n, float eps);
