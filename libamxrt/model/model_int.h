@@ -196,6 +196,26 @@ void amxrt_rope(const struct amxrt_hparams *hp, float *x, int64_t m,
  * (which already holds its keys and values) into c->att. 0 or -errno. */
 int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0);
 
+/*
+ * A block of attention work: nrows query rows, each with the nh query
+ * heads (d apart) that share one KV head; row r sees keys 0 .. n0 + r - 1.
+ * Keys and values of that head at t = 0, kv_stride floats per position.
+ */
+struct amxrt_att_block {
+	const float *q;
+	int64_t q_stride;
+	const float *k, *v;
+	int64_t kv_stride;
+	float *out;
+	int64_t out_stride;
+	int nrows, nh, n0, d;
+	float scale;
+};
+
+/* attention_avx512.c: 0, or -1 for a head size it has no kernel for;
+ * scratch holds (d * 16 + nrows * nh * (d + 2)) floats, 64-byte aligned. */
+int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch);
+
 /* ---- MoE (moe.c) ------------------------------------------------------ */
 
 /* c->xb2[m x n_embd] = the MoE FFN of c->xb. 0 or -errno. */
