@@ -8,13 +8,27 @@
  * application thread; libgomp gives none of that control and adds a
  * runtime dependency to every embedding program.
  *
- * A run publishes (fn, ctx) and bumps a generation counter. Workers spin on
+ * Two kinds of run share one mechanism. amxrt_pool_run() gives each of the
+ * nth threads exactly one call (ith = 0 .. nth-1) and waits for all of
+ * them: for work that needs every thread at once. amxrt_pool_for() cuts
+ * the work into chunks that whichever thread is free claims from a shared
+ * counter, and returns as soon as every chunk is done. On a machine whose
+ * cores are shared (a VM, other processes), a thread may lose its CPU for
+ * milliseconds; with fixed shares the others would wait for it, with
+ * claimed chunks they do its work instead.
+ *
+ * A run publishes the job and bumps a generation counter. Workers spin on
  * the counter for a short while (decode steps come microseconds apart) and
- * then sleep on a condition variable. The caller works as thread 0 and
- * waits for the pending count to reach zero.
+ * then sleep on a condition variable. A worker that wakes up late must not
+ * touch a job that is already over (it lived on the caller's stack): it
+ * announces itself in `active` and then checks that its generation is
+ * still open; the caller closes the generation and then waits for `active`
+ * to drain. With sequentially consistent operations on both sides, either
+ * the caller sees the worker (and waits) or the worker sees the close.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,26 +40,36 @@
 #include "error.h"
 #include "threads.h"
 
+/* Pauses a worker spins for new work before it sleeps. */
 #define SPIN_ROUNDS 20000
+/* Pauses the caller spins for the others before it yields its CPU. */
+#define WAIT_SPINS 4000
 
 struct worker {
 	pthread_t tid;
 	int ith;
-	unsigned int seen; /* the last run generation this worker ran */
+	unsigned int seen; /* the last run generation this worker looked at */
 	void *scratch;
 };
 
 static struct {
-	pthread_mutex_t run_lock; /* serializes amxrt_pool_run and resizing */
+	pthread_mutex_t run_lock; /* serializes runs and resizing */
 	pthread_mutex_t lock; /* protects sleeping workers' wakeup */
 	pthread_cond_t wake;
 	int nth; /* threads including the caller; 0 = not started */
 	int want; /* requested by amxrt_set_threads; 0 = auto */
 	struct worker *workers; /* nth entries; [0] is the caller's slot */
-	amxrt_task_fn fn;
+	/* the job of the open generation */
+	amxrt_task_fn fn; /* amxrt_pool_run, or NULL */
+	amxrt_chunk_fn cfn; /* amxrt_pool_for, or NULL */
 	void *ctx;
+	int64_t n_chunks;
+	atomic_llong next; /* next chunk to claim */
+	atomic_llong done; /* chunks finished */
+	atomic_int pending; /* amxrt_pool_run: workers still to finish */
 	atomic_uint gen; /* bumped per run */
-	atomic_int pending; /* workers still busy in this run */
+	atomic_uint closed; /* the last generation whose job is over */
+	atomic_int active; /* workers inside a job */
 	atomic_int quit;
 } pool = {
 	.run_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -58,6 +82,18 @@ static inline void cpu_relax(void)
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
 #endif
+}
+
+/* Claim and run chunks of the open job until none is left. */
+static void run_chunks(void *scratch)
+{
+	long long i;
+
+	while ((i = atomic_fetch_add_explicit(
+			&pool.next, 1, memory_order_relaxed)) < pool.n_chunks) {
+		pool.cfn(pool.ctx, i, scratch);
+		atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+	}
 }
 
 static void *worker_main(void *arg)
@@ -85,8 +121,18 @@ static void *worker_main(void *arg)
 		if (atomic_load(&pool.quit))
 			return NULL;
 		seen = g;
-		pool.fn(pool.ctx, w->ith, pool.nth, w->scratch);
-		atomic_fetch_sub_explicit(&pool.pending, 1,
+		atomic_fetch_add(&pool.active, 1);
+		if (atomic_load(&pool.gen) == g &&
+		    atomic_load(&pool.closed) != g) {
+			if (pool.fn) {
+				pool.fn(pool.ctx, w->ith, pool.nth, w->scratch);
+				atomic_fetch_sub_explicit(&pool.pending, 1,
+							  memory_order_release);
+			} else {
+				run_chunks(w->scratch);
+			}
+		}
+		atomic_fetch_sub_explicit(&pool.active, 1,
 					  memory_order_release);
 	}
 }
@@ -158,18 +204,17 @@ fail_alloc:
 	return amxrt_err(ENOMEM, "thread pool: out of memory for scratch");
 }
 
-int amxrt_pool_run(amxrt_task_fn fn, void *ctx)
+/* Called with run_lock held. */
+static int ensure_started(void)
 {
-	int err = 0;
+	return pool.nth ? 0 : pool_start(pool.want ? pool.want : online_cpus());
+}
 
-	pthread_mutex_lock(&pool.run_lock);
-	if (!pool.nth) {
-		err = pool_start(pool.want ? pool.want : online_cpus());
-		if (err)
-			goto out;
-	}
-	pool.fn = fn;
-	pool.ctx = ctx;
+/* Called with run_lock held, the job's fields set: wake the workers. */
+static void publish(void)
+{
+	atomic_store(&pool.next, 0);
+	atomic_store(&pool.done, 0);
 	atomic_store(&pool.pending, pool.nth - 1);
 	if (pool.nth > 1) {
 		pthread_mutex_lock(&pool.lock);
@@ -177,9 +222,81 @@ int amxrt_pool_run(amxrt_task_fn fn, void *ctx)
 		pthread_cond_broadcast(&pool.wake);
 		pthread_mutex_unlock(&pool.lock);
 	}
-	fn(ctx, 0, pool.nth, pool.workers[0].scratch);
-	while (atomic_load_explicit(&pool.pending, memory_order_acquire))
+}
+
+/* Spin a little, then give the CPU to whoever we wait for. */
+static void wait_step(int *spins)
+{
+	if (++*spins < WAIT_SPINS)
 		cpu_relax();
+	else
+		sched_yield();
+}
+
+/* Called with run_lock held, after the caller's own share. */
+static void finish(void)
+{
+	int spins = 0;
+
+	if (pool.nth < 2)
+		return;
+	if (pool.fn) {
+		while (atomic_load_explicit(&pool.pending,
+					    memory_order_acquire))
+			wait_step(&spins);
+	} else {
+		while (atomic_load_explicit(&pool.done, memory_order_acquire) <
+		       pool.n_chunks)
+			wait_step(&spins);
+	}
+	atomic_store(&pool.closed, atomic_load(&pool.gen));
+	while (atomic_load(&pool.active))
+		wait_step(&spins);
+}
+
+int amxrt_pool_run(amxrt_task_fn fn, void *ctx)
+{
+	int err;
+
+	pthread_mutex_lock(&pool.run_lock);
+	err = ensure_started();
+	if (!err) {
+		pool.fn = fn;
+		pool.cfn = NULL;
+		pool.ctx = ctx;
+		pool.n_chunks = 0;
+		publish();
+		fn(ctx, 0, pool.nth, pool.workers[0].scratch);
+		finish();
+	}
+	pthread_mutex_unlock(&pool.run_lock);
+	return err;
+}
+
+int amxrt_pool_for(amxrt_chunk_fn fn, void *ctx, int64_t n_chunks)
+{
+	int64_t i;
+	int err;
+
+	if (n_chunks <= 0)
+		return 0;
+	pthread_mutex_lock(&pool.run_lock);
+	err = ensure_started();
+	if (err)
+		goto out;
+	if (n_chunks == 1 || pool.nth == 1) {
+		/* nothing to share: no wakeup, no wait */
+		for (i = 0; i < n_chunks; i++)
+			fn(ctx, i, pool.workers[0].scratch);
+		goto out;
+	}
+	pool.fn = NULL;
+	pool.cfn = fn;
+	pool.ctx = ctx;
+	pool.n_chunks = n_chunks;
+	publish();
+	run_chunks(pool.workers[0].scratch);
+	finish();
 out:
 	pthread_mutex_unlock(&pool.run_lock);
 	return err;

@@ -149,6 +149,25 @@ int amxrt_weight_alloc(struct amxrt_weight **out, enum amxrt_type type,
 void amxrt_weight_fill(struct amxrt_weight *w, int64_t row0, int64_t n,
 		       const void *rows);
 
+/*
+ * matmul.c: several matmuls in one go (y = x * w^T for each op), for the
+ * forward pass. Ops that follow each other with the same input (x, ldx, m
+ * and the same staging) share its staging. Returns 0 or -errno; on error
+ * no op has run.
+ */
+#define AMXRT_MATMUL_BATCH_MAX 16
+
+struct amxrt_matmul_op {
+	const struct amxrt_weight *w;
+	const float *x;
+	int64_t ldx;
+	float *y;
+	int64_t ldy;
+	int64_t m;
+};
+
+int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n);
+
 /* pack.c */
 int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows);
 void amxrt_unpack_panel16(const struct amxrt_weight *w, void *rows);

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * matmul.c - amxrt_matmul(): pick the weight's kernel, stage the
- * activations (split over the pool's threads), then split the weight's
- * panels over the same threads.
+ * matmul.c - amxrt_matmul() and its batched form: pick each weight's
+ * kernel, stage the activations (each distinct input once), then run the
+ * weights' panels in chunks that the pool's threads claim as they become
+ * free.
+ *
+ * A batch runs several matmuls in two pool jobs (staging, then panels)
+ * instead of two per matmul: Q, K and V of a layer share their input and
+ * its staging; gate and up too; a mixture-of-experts layer runs all its
+ * chosen experts' projections at once. Fewer jobs, fewer waits at the end
+ * of a job, and more chunks to balance over threads.
  */
 #include <errno.h>
-#include <sched.h>
-#include <stdatomic.h>
 
 #include "../core/error.h"
 #include "../core/threads.h"
@@ -20,63 +25,72 @@ static const amxrt_kernel_pick_fn pickers[AMXRT_ISA_COUNT] = {
 	[AMXRT_ISA_AMX_SIM] = amxrt_amx_sim_pick,
 };
 
-/* Pauses before a thread waiting for the others' staging yields its CPU. */
-#define BARRIER_SPINS 2000
+/* Activation rows one staging chunk quantizes. */
+#define STAGE_ROWS 16
+/* Staging at most this many rows in all is left to the caller alone. */
+#define STAGE_ALONE_ROWS 8
+/* Chunks of panels per thread a job aims at (load balance vs overhead). */
+#define CHUNKS_PER_THREAD 8
+/* Panels in one chunk: at most this many. */
+#define MAX_CHUNK_PANELS 8
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
-/* Staged activations of the application thread that calls amxrt_matmul. */
-static _Thread_local struct amxrt_act act_ws;
+/*
+ * Staged activations of the application thread that calls amxrt_matmul:
+ * one per distinct input of a batch.
+ */
+static _Thread_local struct amxrt_act act_ws[AMXRT_MATMUL_BATCH_MAX];
 
 struct job {
-	const struct amxrt_weight *w;
-	const struct amxrt_kernel *kern;
-	struct amxrt_act *a;
-	const float *x;
-	int64_t ldx;
-	float *y;
-	int64_t ldy;
-	atomic_int staged; /* threads done staging */
+	const struct amxrt_matmul_op *op;
+	int n;
+	const struct amxrt_kernel *kern[AMXRT_MATMUL_BATCH_MAX];
+	struct amxrt_act *act[AMXRT_MATMUL_BATCH_MAX];
+	int staged_by[AMXRT_MATMUL_BATCH_MAX]; /* op that stages act[i] */
+	/* staging chunks: op i owns [stage0[i], stage0[i + 1]) */
+	int64_t stage0[AMXRT_MATMUL_BATCH_MAX + 1];
+	/* panel chunks: op i owns [chunk0[i], chunk0[i + 1]) */
+	int64_t chunk0[AMXRT_MATMUL_BATCH_MAX + 1];
+	int64_t panels[AMXRT_MATMUL_BATCH_MAX]; /* panels per chunk */
 };
 
-static void range(int64_t total, int64_t unit, int ith, int nth, int64_t *lo,
-		  int64_t *hi)
+static int owner(const int64_t *first, int n, int64_t chunk)
 {
-	int64_t units = (total + unit - 1) / unit;
-	int64_t u0 = units * ith / nth, u1 = units * (ith + 1) / nth;
+	int i = 0;
 
-	*lo = u0 * unit < total ? u0 * unit : total;
-	*hi = u1 * unit < total ? u1 * unit : total;
+	while (i + 1 < n && chunk >= first[i + 1])
+		i++;
+	return i;
 }
 
-static void matmul_task(void *ctx, int ith, int nth, void *scratch)
+static void stage_rows(const struct job *j, int i, int64_t r0, int64_t r1)
 {
-	struct job *j = ctx;
-	int64_t lo, hi, unit;
-	int spins = 0;
+	const struct amxrt_matmul_op *op = &j->op[i];
 
-	/* 1: stage this thread's share of the activation rows */
-	range(j->a->mp, 1, ith, nth, &lo, &hi);
-	amxrt_act_stage(j->a, j->x, j->ldx, j->w->k, lo, hi, j->kern->stage_q8);
-	atomic_fetch_add_explicit(&j->staged, 1, memory_order_acq_rel);
-	while (atomic_load_explicit(&j->staged, memory_order_acquire) < nth) {
-		/* a thread still staging may have lost its CPU: let it run */
-		if (++spins < BARRIER_SPINS)
-			cpu_relax();
-		else
-			sched_yield();
-	}
+	amxrt_act_stage(j->act[i], op->x, op->ldx, op->w->k, r0, r1,
+			j->kern[i]->stage_q8);
+}
 
-	/* 2: this thread's panels; whole groups of 4 where there are enough */
-	unit = j->w->np >= 4 * nth ? 4 : 1;
-	range(j->w->np, unit, ith, nth, &lo, &hi);
-	if (lo < hi)
-		j->kern->fn(j->w, j->a, j->y, j->ldy, lo, hi, scratch);
+static void stage_chunk(void *ctx, int64_t chunk, void *scratch)
+{
+	const struct job *j = ctx;
+	int i = owner(j->stage0, j->n, chunk);
+	int64_t r0 = (chunk - j->stage0[i]) * STAGE_ROWS;
+	int64_t r1 = r0 + STAGE_ROWS;
+
+	(void)scratch;
+	stage_rows(j, i, r0, r1 < j->act[i]->mp ? r1 : j->act[i]->mp);
+}
+
+static void panel_chunk(void *ctx, int64_t chunk, void *scratch)
+{
+	const struct job *j = ctx;
+	int i = owner(j->chunk0, j->n, chunk);
+	const struct amxrt_matmul_op *op = &j->op[i];
+	int64_t p0 = (chunk - j->chunk0[i]) * j->panels[i];
+	int64_t p1 = p0 + j->panels[i];
+
+	j->kern[i]->fn(op->w, j->act[i], op->y, op->ldy, p0,
+		       p1 < op->w->np ? p1 : op->w->np, scratch);
 }
 
 static const struct amxrt_kernel *pick(const struct amxrt_weight *w, int64_t m)
@@ -93,34 +107,102 @@ const char *amxrt_matmul_kernel_name(const struct amxrt_weight *w, int64_t m)
 	return k ? k->name : "none";
 }
 
-int amxrt_matmul(const struct amxrt_weight *w, const float *x, int64_t ldx,
-		 float *y, int64_t ldy, int64_t m)
+static int check_op(const struct amxrt_matmul_op *op)
 {
-	struct job j = { 0 };
-	int err;
+	const struct amxrt_weight *w = op->w;
 
-	if (!w || !x || !y)
+	if (!w || !op->x || !op->y)
 		return amxrt_err(EINVAL, "matmul: NULL argument");
-	if (m < 1 || m > ((int64_t)1 << 24) || ldx < w->k || ldy < w->n)
+	if (op->m < 1 || op->m > ((int64_t)1 << 24) || op->ldx < w->k ||
+	    op->ldy < w->n)
 		return amxrt_err(
 			EINVAL,
 			"matmul: m = %lld, ldx = %lld, ldy = %lld for a %lld x %lld weight",
-			(long long)m, (long long)ldx, (long long)ldy,
-			(long long)w->n, (long long)w->k);
-	j.kern = pick(w, m);
-	if (!j.kern)
-		return amxrt_err(ENOTSUP,
-				 "matmul: path %s has no kernel for %s",
-				 amxrt_isa_name(w->isa),
-				 amxrt_type_name(w->type));
-	err = amxrt_act_reserve(&act_ws, j.kern->act, m, w->kp);
-	if (err)
-		return err;
-	j.w = w;
-	j.a = &act_ws;
-	j.x = x;
-	j.ldx = ldx;
-	j.y = y;
-	j.ldy = ldy;
-	return amxrt_pool_run(matmul_task, &j);
+			(long long)op->m, (long long)op->ldx,
+			(long long)op->ldy, (long long)w->n, (long long)w->k);
+	return 0;
+}
+
+/* Can op i read the activations op i - 1 staged? */
+static int shares_input(const struct job *j, int i)
+{
+	const struct amxrt_matmul_op *a = &j->op[i - 1], *b = &j->op[i];
+
+	return a->x == b->x && a->ldx == b->ldx && a->m == b->m &&
+	       a->w->k == b->w->k && a->w->kp == b->w->kp &&
+	       j->kern[i - 1]->act == j->kern[i]->act &&
+	       j->kern[i - 1]->stage_q8 == j->kern[i]->stage_q8;
+}
+
+int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n)
+{
+	struct job j = { .op = op, .n = n };
+	int64_t rows = 0, panels = 0, nstage = 0, nchunk = 0, per;
+	int i, nth = amxrt_threads(), nact = 0, err;
+
+	if (n < 1 || n > AMXRT_MATMUL_BATCH_MAX || !op)
+		return amxrt_err(EINVAL, "matmul: a batch of %d", n);
+	for (i = 0; i < n; i++) {
+		err = check_op(&op[i]);
+		if (err)
+			return err;
+		j.kern[i] = pick(op[i].w, op[i].m);
+		if (!j.kern[i])
+			return amxrt_err(ENOTSUP,
+					 "matmul: path %s has no kernel for %s",
+					 amxrt_isa_name(op[i].w->isa),
+					 amxrt_type_name(op[i].w->type));
+		if (i && shares_input(&j, i)) {
+			j.act[i] = j.act[i - 1];
+			j.staged_by[i] = j.staged_by[i - 1];
+		} else {
+			err = amxrt_act_reserve(&act_ws[nact], j.kern[i]->act,
+						op[i].m, op[i].w->kp);
+			if (err)
+				return err;
+			j.act[i] = &act_ws[nact++];
+			j.staged_by[i] = i;
+			rows += op[i].m;
+		}
+		panels += op[i].w->np;
+	}
+
+	/* 1: stage each distinct input */
+	for (i = 0; i < n; i++) {
+		j.stage0[i] = nstage;
+		if (j.staged_by[i] == i)
+			nstage += (j.act[i]->mp + STAGE_ROWS - 1) / STAGE_ROWS;
+	}
+	j.stage0[n] = nstage;
+	if (rows <= STAGE_ALONE_ROWS) {
+		/* a few rows: quicker than waking anyone */
+		for (i = 0; i < n; i++)
+			if (j.staged_by[i] == i)
+				stage_rows(&j, i, 0, j.act[i]->mp);
+	} else {
+		err = amxrt_pool_for(stage_chunk, &j, nstage);
+		if (err)
+			return err;
+	}
+
+	/* 2: the panels of every weight, in chunks of a few panels */
+	per = panels / ((int64_t)nth * CHUNKS_PER_THREAD);
+	per = per < 1 ? 1 : (per > MAX_CHUNK_PANELS ? MAX_CHUNK_PANELS : per);
+	for (i = 0; i < n; i++) {
+		j.panels[i] = per;
+		j.chunk0[i] = nchunk;
+		nchunk += (op[i].w->np + per - 1) / per;
+	}
+	j.chunk0[n] = nchunk;
+	return amxrt_pool_for(panel_chunk, &j, nchunk);
+}
+
+int amxrt_matmul(const struct amxrt_weight *w, const float *x, int64_t ldx,
+		 float *y, int64_t ldy, int64_t m)
+{
+	struct amxrt_matmul_op op = {
+		.w = w, .x = x, .ldx = ldx, .y = y, .ldy = ldy, .m = m
+	};
+
+	return amxrt_matmul_batch(&op, 1);
 }

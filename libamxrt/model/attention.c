@@ -2,7 +2,9 @@
 /*
  * attention.c - rotary position embedding in both element orders, and
  * causal multi-head attention with grouped KV heads over the KV cache,
- * split over the thread pool by (row, head).
+ * split over the thread pool in blocks of (query rows, KV head): the
+ * query heads sharing a KV head read its keys once per block. Paths with
+ * AVX-512 run attention_avx512.c; the others the portable loops here.
  */
 #include <errno.h>
 #include <math.h>
@@ -10,6 +12,7 @@
 
 #include "../core/error.h"
 #include "../core/threads.h"
+#include "../kernels/kernels.h"
 #include "model_int.h"
 
 /*
@@ -54,6 +57,8 @@ struct att_task {
 	struct amxrt_ctx *c;
 	int layer, pos0;
 	int64_t m;
+	int rows; /* query rows per block */
+	int simd; /* the path has AVX-512 */
 };
 
 #define ATT_CHUNK 64
@@ -147,39 +152,73 @@ static void attend(const float *q, const float *kc, const float *vc,
 		out[j] = acc[j] / l;
 }
 
-static void att_run(void *arg, int ith, int nth, void *scratch)
+/* The portable block: each query vector on its own. */
+static void block_plain(const struct amxrt_att_block *b)
 {
-	struct att_task *a = arg;
-	struct amxrt_ctx *c = a->c;
+	int r, h;
+
+	for (r = 0; r < b->nrows; r++)
+		for (h = 0; h < b->nh; h++)
+			attend(b->q + r * b->q_stride + h * b->d, b->k, b->v,
+			       b->kv_stride, b->n0 + r, b->d, b->scale,
+			       b->out + r * b->out_stride + h * b->d);
+}
+
+/* Query rows per block: as many as the scratch holds, at most 16. */
+static int block_rows(const struct amxrt_hparams *hp)
+{
+	int64_t nh = hp->n_head / hp->n_head_kv, d = hp->head_dim;
+	int64_t per = nh * (d + 2) * (int64_t)sizeof(float);
+	int64_t room = AMXRT_SCRATCH_BYTES - d * 16 * (int64_t)sizeof(float);
+	int64_t rows = room / per;
+
+	return rows < 1 ? 1 : (rows > 16 ? 16 : (int)rows);
+}
+
+/* Chunk = (row block, KV head). */
+static void att_chunk(void *arg, int64_t chunk, void *scratch)
+{
+	const struct att_task *a = arg;
+	const struct amxrt_ctx *c = a->c;
 	const struct amxrt_hparams *hp = &c->m->hp;
-	int d = hp->head_dim, nh = hp->n_head;
-	int group = hp->n_head / hp->n_head_kv;
-	int64_t kvd = (int64_t)hp->n_head_kv * d;
-	int64_t total = a->m * nh, per = (total + nth - 1) / nth;
-	int64_t it, end = (ith + 1) * per < total ? (ith + 1) * per : total;
-	float scale = 1.0f / sqrtf((float)d);
-	const float *kc = c->k_cache + (int64_t)a->layer * c->n_ctx * kvd;
-	const float *vc = c->v_cache + (int64_t)a->layer * c->n_ctx * kvd;
+	int d = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+	int64_t kvd = (int64_t)hp->n_head_kv * d, qd = (int64_t)hp->n_head * d;
+	int kvh = (int)(chunk % hp->n_head_kv);
+	int64_t i0 = chunk / hp->n_head_kv * a->rows;
+	int64_t layer = (int64_t)a->layer * c->n_ctx * kvd + kvh * d;
+	struct amxrt_att_block b = {
+		.q = c->q + i0 * qd + (int64_t)kvh * group * d,
+		.q_stride = qd,
+		.k = c->k_cache + layer,
+		.v = c->v_cache + layer,
+		.kv_stride = kvd,
+		.out = c->att + i0 * qd + (int64_t)kvh * group * d,
+		.out_stride = qd,
+		.nrows = (int)(a->m - i0 < a->rows ? a->m - i0 : a->rows),
+		.nh = group,
+		.n0 = a->pos0 + (int)i0 + 1,
+		.d = d,
+		.scale = 1.0f / sqrtf((float)d),
+	};
 
-	for (it = ith * per; it < end; it++) {
-		int64_t i = it / nh;
-		int h = (int)(it % nh), kvh = h / group;
-
-		attend(c->q + i * nh * d + h * d, kc + kvh * d, vc + kvh * d,
-		       kvd, a->pos0 + (int)i + 1, d, scale,
-		       c->att + i * nh * d + h * d);
-	}
+	if (!a->simd || amxrt_att_block_avx512(&b, scratch))
+		block_plain(&b);
 }
 
 int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0)
 {
-	struct att_task a = { .c = c, .layer = layer, .pos0 = pos0, .m = m };
-	int64_t work = m * c->m->hp.n_head * (pos0 + m) * c->m->hp.head_dim;
+	const struct amxrt_hparams *hp = &c->m->hp;
+	int isa = amxrt_isa();
+	struct att_task a = {
+		.c = c,
+		.layer = layer,
+		.pos0 = pos0,
+		.m = m,
+		.rows = block_rows(hp),
+		.simd = isa == AMXRT_ISA_AVX512VNNI || isa == AMXRT_ISA_AMX ||
+			isa == AMXRT_ISA_AMX_SIM,
+	};
 
-	/* small problems: waking the pool costs more than the work */
-	if (work < (1 << 16)) {
-		att_run(&a, 0, 1, NULL);
-		return 0;
-	}
-	return amxrt_pool_run(att_run, &a);
+	return amxrt_pool_for(att_chunk, &a,
+			      (m + a.rows - 1) / a.rows * hp->n_head_kv);
 }

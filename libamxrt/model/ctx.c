@@ -33,6 +33,8 @@ void amxrt_ctx_free(struct amxrt_ctx *c)
 	free(c->rw);
 	free(c->xe);
 	free(c->ye);
+	free(c->he);
+	free(c->he2);
 	free(c->logits);
 	free(c);
 }
@@ -47,7 +49,7 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 {
 	const struct amxrt_hparams *hp;
 	struct amxrt_ctx *c;
-	int64_t ub, E, kvd, qd, nf, cache;
+	int64_t ub, E, kvd, qd, nf, er, cache;
 
 	if (!out)
 		return amxrt_err(EINVAL, "ctx: out is NULL");
@@ -81,6 +83,8 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	qd = (int64_t)hp->n_head * hp->head_dim;
 	kvd = (int64_t)hp->n_head_kv * hp->head_dim;
 	nf = hp->n_ff > hp->n_ff_expert ? hp->n_ff : hp->n_ff_expert;
+	/* MoE: rows gathered for the experts, k per token */
+	er = hp->is_moe ? ub * hp->n_expert_used : 0;
 	cache = (int64_t)hp->n_layer * c->n_ctx * kvd;
 
 	c->k_cache = zalloc(cache, sizeof(float));
@@ -95,15 +99,18 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	c->router = zalloc(ub * hp->n_expert, sizeof(float));
 	c->sel = zalloc(ub * hp->n_expert_used, sizeof(int));
 	c->selw = zalloc(ub * hp->n_expert_used, sizeof(float));
-	c->rows = zalloc(ub, sizeof(int));
-	c->rw = zalloc(ub, sizeof(float));
-	c->xe = zalloc(hp->is_moe ? ub * E : 1, sizeof(float));
-	c->ye = zalloc(hp->is_moe ? ub * E : 1, sizeof(float));
+	c->rows = zalloc(er, sizeof(int));
+	c->rw = zalloc(er, sizeof(float));
+	c->xe = zalloc(er * E, sizeof(float));
+	c->ye = zalloc(er * E, sizeof(float));
+	c->he = zalloc(er * hp->n_ff_expert, sizeof(float));
+	c->he2 = zalloc(er * hp->n_ff_expert, sizeof(float));
 	c->logits = zalloc(hp->n_vocab, sizeof(float));
 	c->cap_logits = hp->n_vocab;
 	if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->xb2 || !c->q ||
 	    !c->att || !c->hb || !c->hb2 || !c->router || !c->sel || !c->selw ||
-	    !c->rows || !c->rw || !c->xe || !c->ye || !c->logits) {
+	    !c->rows || !c->rw || !c->xe || !c->ye || !c->he || !c->he2 ||
+	    !c->logits) {
 		amxrt_ctx_free(c);
 		return amxrt_err(ENOMEM, "ctx: out of memory (n_ctx %d)",
 				 c->n_ctx);

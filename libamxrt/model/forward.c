@@ -39,15 +39,19 @@ int amxrt_forward(struct amxrt_ctx *c, const int32_t *tokens, int64_t m,
 		const struct amxrt_layer *l = &md->layers[li];
 		float *kc = c->k_cache + ((int64_t)li * c->n_ctx + pos0) * kvd;
 		float *vc = c->v_cache + ((int64_t)li * c->n_ctx + pos0) * kvd;
+		/* q, k, v share their input (staged once), as gate and up do */
+		struct amxrt_op_mm qkv[] = { { &l->wq, c->xb, c->q, m },
+					     { &l->wk, c->xb, kc, m },
+					     { &l->wv, c->xb, vc, m } };
+		struct amxrt_op_mm gate_up[] = {
+			{ &l->w_gate, c->xb, c->hb, m },
+			{ &l->w_up, c->xb, c->hb2, m }
+		};
 
 		/* attention: norm, q k v projections */
 		amxrt_op_rmsnorm(c->xb, c->x, l->attn_norm.data, m, E,
 				 hp->norm_eps);
-		ret = amxrt_op_matmul(c, &l->wq, c->xb, c->q, m);
-		if (!ret)
-			ret = amxrt_op_matmul(c, &l->wk, c->xb, kc, m);
-		if (!ret)
-			ret = amxrt_op_matmul(c, &l->wv, c->xb, vc, m);
+		ret = amxrt_op_matmuls(c, qkv, 3);
 		if (ret)
 			return ret;
 		if (hp->has_qkv_bias) {
@@ -78,10 +82,7 @@ int amxrt_forward(struct amxrt_ctx *c, const int32_t *tokens, int64_t m,
 		if (hp->is_moe) {
 			ret = amxrt_moe_ffn(c, l, m);
 		} else {
-			ret = amxrt_op_matmul(c, &l->w_gate, c->xb, c->hb, m);
-			if (!ret)
-				ret = amxrt_op_matmul(c, &l->w_up, c->xb,
-						      c->hb2, m);
+			ret = amxrt_op_matmuls(c, gate_up, 2);
 			if (!ret) {
 				amxrt_op_swiglu(c->hb, c->hb2, m * hp->n_ff);
 				ret = amxrt_op_matmul(c, &l->w_down, c->hb,

@@ -145,10 +145,11 @@ struct amxrt_ctx {
 	float *router; /* [ub x n_expert] */
 	int *sel; /* [ub x n_expert_used] chosen experts */
 	float *selw; /* [ub x n_expert_used] their weights */
-	int *rows; /* [ub] rows routed to the current expert */
-	float *rw; /* [ub] and their weights */
-	float *xe; /* [ub x n_embd] gathered inputs */
-	float *ye; /* [ub x n_embd] expert outputs */
+	int *rows; /* [ub * n_expert_used] rows routed, expert by expert */
+	float *rw; /* [ub * n_expert_used] and their weights */
+	float *xe; /* [ub * n_expert_used x n_embd] gathered inputs */
+	float *ye; /* [ub * n_expert_used x n_embd] expert outputs */
+	float *he, *he2; /* [ub * n_expert_used x n_ff_expert] */
 	/* logits: [n_logits x n_vocab] */
 	float *logits;
 	int n_logits, logits_all;
@@ -161,6 +162,21 @@ struct amxrt_ctx {
 /* Run a matmul on the backend holding the weight. 0 or -errno. */
 int amxrt_op_matmul(struct amxrt_ctx *c, const struct amxrt_mat *w,
 		    const float *x, float *y, int64_t m);
+/* One matmul of a batch: y[m x w->n] = x[m x w->k] * w^T. */
+struct amxrt_op_mm {
+	const struct amxrt_mat *w;
+	const float *x;
+	float *y;
+	int64_t m;
+};
+
+/*
+ * Several matmuls at once (at most AMXRT_OP_MM_MAX), each on the backend
+ * holding its weight; consecutive ones with the same x share its staging.
+ * 0 or -errno.
+ */
+#define AMXRT_OP_MM_MAX 16
+int amxrt_op_matmuls(struct amxrt_ctx *c, const struct amxrt_op_mm *mm, int n);
 /* y[m x n] = rmsnorm(x[m x n]) * weight (F32 [n]). */
 void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
 		      int64_t n, float eps);
@@ -180,6 +196,26 @@ void amxrt_rope(const struct amxrt_hparams *hp, float *x, int64_t m,
 /* Causal attention of the micro-batch (m rows at pos0 ..) over the cache
  * (which already holds its keys and values) into c->att. 0 or -errno. */
 int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0);
+
+/*
+ * A block of attention work: nrows query rows, each with the nh query
+ * heads (d apart) that share one KV head; row r sees keys 0 .. n0 + r - 1.
+ * Keys and values of that head at t = 0, kv_stride floats per position.
+ */
+struct amxrt_att_block {
+	const float *q;
+	int64_t q_stride;
+	const float *k, *v;
+	int64_t kv_stride;
+	float *out;
+	int64_t out_stride;
+	int nrows, nh, n0, d;
+	float scale;
+};
+
+/* attention_avx512.c: 0, or -1 for a head size it has no kernel for;
+ * scratch holds (d * 16 + nrows * nh * (d + 2)) floats, 64-byte aligned. */
+int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch);
 
 /* ---- MoE (moe.c) ------------------------------------------------------ */
 

@@ -46,12 +46,39 @@ static void route(const float *logits, int n_expert, int k, int *sel, float *w)
 		w[j] = (float)(w[j] / wsum);
 }
 
+/*
+ * The experts that got rows run in groups: gate and up of up to
+ * AMXRT_OP_MM_MAX / 2 experts in one batch of matmuls, then their down
+ * projections in another, each expert on the rows gathered for it.
+ */
+#define GROUP (AMXRT_OP_MM_MAX / 2)
+
+/* Gather into c->xe (from row total on) the rows routed to expert e. */
+static int64_t gather(struct amxrt_ctx *c, int e, int64_t m, int64_t total)
+{
+	int k = c->m->hp.n_expert_used;
+	int64_t E = c->m->hp.n_embd, i, n = 0;
+	int j;
+
+	for (i = 0; i < m; i++)
+		for (j = 0; j < k; j++)
+			if (c->sel[i * k + j] == e) {
+				c->rows[total + n] = (int)i;
+				c->rw[total + n] = c->selw[i * k + j];
+				memcpy(c->xe + (total + n) * E, c->xb + i * E,
+				       sizeof(float) * E);
+				n++;
+			}
+	return n;
+}
+
 int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 {
 	const struct amxrt_hparams *hp = &c->m->hp;
 	int ne = hp->n_expert, k = hp->n_expert_used, nf = hp->n_ff_expert;
-	int64_t E = hp->n_embd, i, r;
-	int e, j, ret;
+	int64_t E = hp->n_embd, i, r, n, total, row0[GROUP], cnt[GROUP];
+	struct amxrt_op_mm mm[AMXRT_OP_MM_MAX];
+	int e = 0, ex[GROUP], g, ng, ret;
 
 	ret = amxrt_op_matmul(c, &l->router, c->xb, c->router, m);
 	if (ret)
@@ -61,33 +88,43 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 		      c->selw + i * k);
 
 	memset(c->xb2, 0, sizeof(float) * m * E);
-	for (e = 0; e < ne; e++) {
-		int64_t cnt = 0;
-
-		/* gather the rows routed to expert e */
-		for (i = 0; i < m; i++)
-			for (j = 0; j < k; j++)
-				if (c->sel[i * k + j] == e) {
-					c->rows[cnt] = (int)i;
-					c->rw[cnt] = c->selw[i * k + j];
-					memcpy(c->xe + cnt * E, c->xb + i * E,
-					       sizeof(float) * E);
-					cnt++;
-				}
-		if (!cnt)
-			continue;
-		ret = amxrt_op_matmul(c, &l->e_gate[e], c->xe, c->hb, cnt);
-		if (!ret)
-			ret = amxrt_op_matmul(c, &l->e_up[e], c->xe, c->hb2,
-					      cnt);
+	while (e < ne) {
+		/* the next experts that have rows, up to a group */
+		total = 0;
+		for (ng = 0; e < ne && ng < GROUP; e++) {
+			n = gather(c, e, m, total);
+			if (!n)
+				continue;
+			ex[ng] = e;
+			row0[ng] = total;
+			cnt[ng] = n;
+			mm[2 * ng] = (struct amxrt_op_mm){ &l->e_gate[e],
+							   c->xe + total * E,
+							   c->he + total * nf,
+							   n };
+			mm[2 * ng + 1] =
+				(struct amxrt_op_mm){ &l->e_up[e],
+						      c->xe + total * E,
+						      c->he2 + total * nf, n };
+			total += n;
+			ng++;
+		}
+		if (!ng)
+			break;
+		ret = amxrt_op_matmuls(c, mm, 2 * ng);
 		if (ret)
 			return ret;
-		amxrt_op_swiglu(c->hb, c->hb2, cnt * nf);
-		ret = amxrt_op_matmul(c, &l->e_down[e], c->hb, c->ye, cnt);
+		amxrt_op_swiglu(c->he, c->he2, total * nf);
+		for (g = 0; g < ng; g++)
+			mm[g] = (struct amxrt_op_mm){ &l->e_down[ex[g]],
+						      c->he + row0[g] * nf,
+						      c->ye + row0[g] * E,
+						      cnt[g] };
+		ret = amxrt_op_matmuls(c, mm, ng);
 		if (ret)
 			return ret;
 		/* scatter back, weighted */
-		for (r = 0; r < cnt; r++) {
+		for (r = 0; r < total; r++) {
 			float *dst = c->xb2 + (int64_t)c->rows[r] * E;
 			const float *src = c->ye + r * E;
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "../core/error.h"
+#include "../kernels/kernels.h"
 #include "model_int.h"
 
 static int cpu_matmul(const struct amxrt_mat *w, const float *x, int64_t ldx,
@@ -40,6 +41,36 @@ int amxrt_op_matmul(struct amxrt_ctx *c, const struct amxrt_mat *w,
 		return amxrt_err(ENOTSUP, "model: no backend %d for a matmul",
 				 (int)w->backend);
 	return ops->matmul(w, x, w->k, y, w->n, m);
+}
+
+int amxrt_op_matmuls(struct amxrt_ctx *c, const struct amxrt_op_mm *mm, int n)
+{
+	struct amxrt_matmul_op op[AMXRT_OP_MM_MAX];
+	int i, ret;
+
+	if (n < 1 || n > AMXRT_OP_MM_MAX)
+		return amxrt_err(EINVAL, "model: a batch of %d matmuls", n);
+	for (i = 0; i < n; i++) {
+		const struct amxrt_mat *w = mm[i].w;
+
+		if (w->backend != AMXRT_BACKEND_CPU)
+			break;
+		op[i] = (struct amxrt_matmul_op){ .w = w->w,
+						  .x = mm[i].x,
+						  .ldx = w->k,
+						  .y = mm[i].y,
+						  .ldy = w->n,
+						  .m = mm[i].m };
+	}
+	if (i == n)
+		return amxrt_matmul_batch(op, n);
+	/* some weight lives elsewhere: each op on its own backend */
+	for (i = 0; i < n; i++) {
+		ret = amxrt_op_matmul(c, mm[i].w, mm[i].x, mm[i].y, mm[i].m);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
