@@ -132,12 +132,14 @@ timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$CONSOLE" -serial "file:$RESULTS" >"$VMDIR/qemu.log" 2>&1
 qrc=$?
-secs=$(($(date +%s) - start))
+vm_secs=$(($(date +%s) - start))
 
 # ---- results ---------------------------------------------------------------
 tr -d '\r' <"$RESULTS" >"$RESULTS.txt" 2>/dev/null || : >"$RESULTS.txt"
 echo "TAP version 13"
-echo "# amxrt.ko in QEMU: kernel $KVER, TCG, 2 NUMA nodes, boot and tests ${secs}s"
+boot=$(sed -n 's/^AMXRT-BEGIN uptime=\([0-9.]*\)$/\1/p' "$RESULTS.txt")
+echo "# amxrt.ko in QEMU: kernel $KVER, TCG, 2 NUMA nodes: ${vm_secs}s from" \
+	"start to power-off, ${boot:-?}s to /init"
 pass=0 fail=0 skip=0 n=0
 report() { # status name [directive]
 	n=$((n + 1))
@@ -157,6 +159,8 @@ for name in $expected; do
 	[ -n "$out" ] && sed 's/^/    /' <<<"$body"
 	end=$(grep "^AMXRT-PROG-END $name " <<<"$out")
 	rc=$(sed -n 's/.* rc=\([0-9]*\)$/\1/p' <<<"$end")
+	secs=$(sed -n 's/.* secs=\([0-9]*\) .*/\1/p' <<<"$end")
+	[ -n "$end" ] && echo "# $name: ${secs}s in the guest"
 	tot=$(grep -E '^# Totals: ' <<<"$body" | tail -n 1)
 	if [ -z "$end" ]; then
 		fail=$((fail + 1))

@@ -14,7 +14,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug
 exec >/dev/ttyS1 2>&1
-echo "AMXRT-BEGIN"
+echo "AMXRT-BEGIN uptime=$(cut -d' ' -f1 /proc/uptime)"
 echo "nobody:x:65534:65534:nobody:/:/bin/sh" >/etc/passwd 2>/dev/null
 
 insmod /amxrt.ko
@@ -24,8 +24,10 @@ chmod 0664 /dev/amxrt
 for t in /tests/*; do
 	name=${t##*/}
 	echo "AMXRT-PROG-BEGIN $name"
-	AMXRT_IN_VM=1 "$t"
-	echo "AMXRT-PROG-END $name rc=$?"
+	t0=$(date +%s)
+	"$t"
+	rc=$?
+	echo "AMXRT-PROG-END $name secs=$(($(date +%s) - t0)) rc=$rc"
 done
 
 # rmmod must be refused while a process maps an arena.

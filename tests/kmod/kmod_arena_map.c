@@ -345,6 +345,64 @@ TEST_F(arena, two_processes_share_bytes)
 	close(fd);
 }
 
+struct fork_arg {
+	unsigned char *p;
+	int fd;
+};
+
+static int child_reads_and_counts(void *arg)
+{
+	struct fork_arg *a = arg;
+	struct amxrt_arena_entry e;
+
+	if (check(a->p, 4 * MiB, 5))
+		return 1;
+	if (arena_query(a->fd, &e) || e.maps != 2 || e.writable_maps != 2)
+		return 2; /* the fork's copy of the VMA counts */
+	return 0;
+}
+
+/* A forked child inherits the mapping; /proc/PID/maps names it. */
+TEST_F(arena, fork_inherits_mapping)
+{
+	struct amxrt_arena_entry e;
+	struct fork_arg a;
+	char line[512];
+	FILE *maps;
+	int found = 0;
+
+	self->name = "map-fork";
+	a.fd = arena_create(self->dev, self->name, 4 * MiB, 0, 0, NULL);
+	ASSERT_LE(0, a.fd);
+	a.p = mmap(NULL, 4 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, a.fd, 0);
+	ASSERT_NE(MAP_FAILED, a.p);
+	fill(a.p, 4 * MiB, 5);
+	EXPECT_EQ(0, in_child(child_reads_and_counts, &a));
+	ASSERT_EQ(0, arena_query(a.fd, &e));
+	EXPECT_EQ(1, e.maps);
+	maps = fopen("/proc/self/maps", "r");
+	ASSERT_NE(NULL, maps);
+	while (fgets(line, sizeof(line), maps))
+		if (strstr(line, "/amxrt:map-fork"))
+			found++;
+	fclose(maps);
+	EXPECT_EQ(1, found);
+	/* mprotect of one half splits the VMA: two counted, still writable */
+	ASSERT_EQ(0, mprotect(a.p, 2 * MiB, PROT_READ));
+	ASSERT_EQ(0, arena_query(a.fd, &e));
+	EXPECT_EQ(2, e.maps);
+	EXPECT_EQ(2, e.writable_maps);
+	EXPECT_EQ(0, check(a.p, 4 * MiB, 5));
+	ASSERT_EQ(0, munmap(a.p, 2 * MiB));
+	ASSERT_EQ(0, arena_query(a.fd, &e));
+	EXPECT_EQ(1, e.maps);
+	ASSERT_EQ(0, munmap(a.p + 2 * MiB, 2 * MiB));
+	ASSERT_EQ(0, arena_query(a.fd, &e));
+	EXPECT_EQ(0, e.maps);
+	EXPECT_EQ(0, e.writable_maps);
+	close(a.fd);
+}
+
 static int nodes_online(void)
 {
 	int n = 0;
