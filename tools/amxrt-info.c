@@ -188,6 +188,62 @@ static void print_kernel(const struct amxrt_cpu_info *ci)
 		printf("  at_minsigstksz      not given by the kernel\n");
 }
 
+/*
+ * amxrt.ko's view (amxrt_module_info()) next to the process's own, and
+ * the arena backend in use.
+ */
+static void print_module(const struct amxrt_cpu_info *ci,
+			 enum amxrt_tile_status st)
+{
+	const uint64_t xtiledata = 1ull << 18;
+	struct amxrt_module_info mi;
+	int b, i;
+
+	if (amxrt_module_info(&mi)) {
+		printf("module                not loaded: %s\n",
+		       amxrt_errmsg());
+	} else {
+		printf("module                amxrt.ko %s (ABI %u)%s\n",
+		       mi.version, mi.abi_version,
+		       mi.can_admin ? ", may administer arenas" : "");
+		printf("  amx (cpuid)         module: tile %s, int8 %s, bf16 "
+		       "%s; process: tile %s\n",
+		       yesno(mi.cpu_amx_tile), yesno(mi.cpu_amx_int8),
+		       yesno(mi.cpu_amx_bf16),
+		       yesno(ci->features & AMXRT_CPU_AMX_TILE));
+		printf("  tile state          module: kernel enabled %s; "
+		       "process: xcr0 bit 18 %s\n",
+		       yesno(mi.kernel_tile_state),
+		       yesno(ci->features & AMXRT_CPU_OS_XTILEDATA));
+		printf("  tile permission     module: %s (perm 0x%" PRIx64
+		       "); process: %s (perm 0x%" PRIx64 ", request %s)\n",
+		       yesno(mi.process_tile_perm), mi.xfeatures_perm,
+		       yesno(!ci->xcomp_perm_err &&
+			     (ci->xcomp_perm & xtiledata)),
+		       ci->xcomp_perm, tile_status_name(st));
+		printf("  signal stack        module: %u bytes; process: "
+		       "AT_MINSIGSTKSZ %" PRIu64 " bytes\n",
+		       mi.sigstack_min, ci->minsigstksz);
+		for (i = 0; i < mi.nr_nodes; i++)
+			printf("  node %-14d %" PRIu64 " MiB free, %" PRIu64
+			       " free 2 MiB chunks\n",
+			       mi.nodes[i].node, mi.nodes[i].free_bytes >> 20,
+			       mi.nodes[i].free_chunks);
+		printf("  arenas              %" PRIu64 ", %" PRIu64
+		       " MiB of %" PRIu64 " MiB; 2 MiB maps %" PRIu64
+		       ", 4 KiB maps %" PRIu64 "\n",
+		       mi.arenas, mi.arena_bytes >> 20, mi.arena_limit >> 20,
+		       mi.pmd_maps, mi.pte_maps);
+	}
+	b = amxrt_arena_default_backend();
+	if (b < 0)
+		printf("arenas                none: %s\n", amxrt_errmsg());
+	else
+		printf("arenas                %s: %s\n",
+		       amxrt_arena_backend_name(b),
+		       amxrt_arena_backend_reason());
+}
+
 /* Faster first; amx-sim is never chosen by itself. */
 static const enum amxrt_isa speed_order[] = {
 	AMXRT_ISA_AMX,
@@ -316,6 +372,7 @@ int main(int argc, char **argv)
 	       tile_status_name(st), errno_name(tile_err),
 	       amxrt_tile_status_str(st));
 	print_paths(chosen, how, fail);
+	print_module(&ci, st);
 	printf("threads               %d\n", amxrt_threads());
 	fflush(stdout);
 
