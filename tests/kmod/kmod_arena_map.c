@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmod_arena_map.c - amxrt.ko arena mappings (runs in the kmod-check VM):
+ * Description: amxrt.ko arena mappings (runs in the kmod-check VM):
  * 2 MiB and 4 KiB entries and their counters, windows past the end, seal
  * against writable mappings, SIGSEGV on a sealed arena, destroy while
  * mapped, persistence after the creator exits, two processes sharing

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmod_ioctl.c - every /dev/amxrt ioctl with good and bad input (runs in
+ * Description: every /dev/amxrt ioctl with good and bad input (runs in
  * the kmod-check VM): INFO against what userspace sees itself, STATS,
  * CREATE, OPEN, SEAL, DESTROY, LIST, QUERY; wrong sizes, unknown flags,
  * reserved fields set, bad names, size 0, past the limit, bad node,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmod_privilege.c - who may do what with /dev/amxrt (runs in the
+ * Description: who may do what with /dev/amxrt (runs in the
  * kmod-check VM, where /dev/amxrt is root's, mode 0664): a process that
  * dropped to nobody can ask INFO, LIST, OPEN and map read-only, and is
  * refused create, seal and destroy; one that may open the device for

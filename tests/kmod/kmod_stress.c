@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmod_stress.c - amxrt.ko under churn (runs in the kmod-check VM):
+ * Description: amxrt.ko under churn (runs in the kmod-check VM):
  * several processes creating and destroying arenas at once, some racing
  * for the same names; 1000 create/map/destroy cycles that must give the
  * memory back (MemFree within a tolerance, the module's byte count exact).
