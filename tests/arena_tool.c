@@ -314,6 +314,41 @@ TEST(backend_says_why)
 	}
 }
 
+/* amxrt-info reports the module and the arena backend. */
+TEST(info_reports_module)
+{
+	char info[600], *slash;
+	struct run r;
+	FILE *p;
+	size_t n;
+
+	NEED_TOOL();
+	snprintf(info, sizeof(info), "%s", tool);
+	slash = strrchr(info, '/');
+	ASSERT_NE(NULL, slash);
+	snprintf(slash + 1, info + sizeof(info) - slash - 1, "amxrt-info");
+	if (access(info, X_OK))
+		SKIP(return, "%s: %s", info, strerror(errno));
+	snprintf(r.err, sizeof(r.err), "env -u AMXRT_ARENA '%s'", info);
+	p = popen(r.err, "r");
+	ASSERT_NE(NULL, p);
+	n = fread(r.out, 1, sizeof(r.out) - 1, p);
+	r.out[n] = '\0';
+	r.status = pclose(p);
+	EXPECT_EQ(0, r.status);
+	if (access("/dev/amxrt", F_OK)) {
+		EXPECT_NE(NULL,
+			  strstr(r.out, "\nmodule                not "
+					"loaded: /dev/amxrt not present"));
+	} else {
+		EXPECT_NE(NULL,
+			  strstr(r.out, "\nmodule                amxrt.ko "));
+		EXPECT_NE(NULL,
+			  strstr(r.out, "\n  tile permission     module: "));
+	}
+	EXPECT_NE(NULL, strstr(r.out, "\narenas                "));
+}
+
 TEST(usage_errors)
 {
 	static const char *const args[] = {
