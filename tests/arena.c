@@ -131,7 +131,11 @@ static int child_writes(void *p)
 	return st;
 }
 
-/* Every 2 MiB page of [p, p + n) is on node: 1, else 0 (move_pages). */
+/*
+ * Every 2 MiB page of [p, p + n) is on node: 1; a page elsewhere: 0; -1
+ * when move_pages() cannot say (the module's PFN mappings have no struct
+ * page behind them for it).
+ */
 static int pages_on_node(void *p, uint64_t n, int node)
 {
 	uint64_t count = n / PAGE2M, i;
@@ -143,10 +147,13 @@ static int pages_on_node(void *p, uint64_t n, int node)
 	for (i = 0; i < count; i++)
 		pages[i] = (char *)p + i * PAGE2M;
 	if (move_pages(0, count, pages, NULL, status, 0))
-		return 0;
-	for (i = 0; i < count; i++)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if (status[i] < 0)
+			return -1;
 		if (status[i] != node)
 			return 0;
+	}
 	return 1;
 }
 
@@ -696,7 +703,7 @@ TEST_F(arena, node_placement)
 	char name[AMXRT_ARENA_NAME_MAX + 1];
 	struct amxrt_arena_info info;
 	struct amxrt_arena *a;
-	int node, max = numa_available() < 0 ? 0 : numa_max_node();
+	int node, on, max = numa_available() < 0 ? 0 : numa_max_node();
 	void *p;
 
 	if (setup_skipped(_metadata))
@@ -714,8 +721,13 @@ TEST_F(arena, node_placement)
 		ASSERT_EQ(0, amxrt_arena_info(a, &info));
 		EXPECT_EQ(node, info.node);
 		EXPECT_EQ(node, info.placed_node);
-		if (numa_available() >= 0)
-			EXPECT_TRUE(pages_on_node(p, 6 * MiB, node));
+		on = numa_available() < 0 ? 1 : pages_on_node(p, 6 * MiB, node);
+		if (on < 0 && self->backend == AMXRT_ARENA_MODULE)
+			TH_LOG("move_pages cannot see the module's pages: its "
+			       "node mask says %d",
+			       info.placed_node);
+		else
+			EXPECT_EQ(1, on);
 		TH_LOG("node %d of 0-%d: placed on %d", node, max,
 		       info.placed_node);
 	}

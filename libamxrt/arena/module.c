@@ -237,13 +237,45 @@ static void *map_aligned(void *addr, uint64_t size, int prot, int fd)
 	return aligned;
 }
 
+/*
+ * A read-only fd for this handle's read-only mappings (opened once, kept
+ * in a->priv as fd + 1): a shared mapping of a read-write fd may be made
+ * writable later, and the module refuses to seal while one exists.
+ */
+static int ro_fd(struct amxrt_arena *a)
+{
+	struct amxrt_arena_open o;
+	char why[256];
+	int dev, ret;
+
+	if (a->priv)
+		return (int)(intptr_t)a->priv - 1;
+	dev = dev_open(NULL, why, sizeof(why));
+	if (dev < 0)
+		return dev;
+	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
+	o.flags = AMXRT_OPEN_RDONLY;
+	snprintf(o.name, sizeof(o.name), "%s", a->name);
+	ret = mod_ioctl(dev, AMXRT_IOC_ARENA_OPEN, &o, "open read-only",
+			a->name);
+	close(dev);
+	if (ret)
+		return ret;
+	a->priv = (void *)(intptr_t)(o.fd + 1);
+	return (int)o.fd;
+}
+
 static int mod_map(struct amxrt_arena *a, int writable, void **addr)
 {
+	int fd = writable ? a->fd : ro_fd(a);
 	void *p;
 	int err;
 
+	if (fd < 0)
+		return fd;
 	p = map_aligned(NULL, a->size, PROT_READ | (writable ? PROT_WRITE : 0),
-			a->fd);
+			fd);
 	if (p != MAP_FAILED) {
 		*addr = p;
 		return 0;
@@ -276,53 +308,38 @@ static int mod_unmap(struct amxrt_arena *a, void *addr)
 }
 
 /*
- * The module refuses to seal while a shared writable mapping exists: this
- * handle's writable mappings are first replaced, at the same addresses,
- * by read-only mappings from a read-only arena fd.
+ * The module refuses to seal while a shared mapping that may write exists:
+ * this handle's writable mappings are first replaced, at the same
+ * addresses, by read-only mappings from its read-only fd, which then
+ * becomes the handle's only fd.
  */
 static int mod_seal(struct amxrt_arena *a)
 {
-	struct amxrt_arena_open o;
 	struct amxrt_arena_ref r;
-	char why[256];
-	int dev, ret, i;
+	int fd = ro_fd(a), ret, i;
 
-	dev = dev_open(NULL, why, sizeof(why));
-	if (dev < 0)
-		return dev;
-	memset(&o, 0, sizeof(o));
-	o.size = sizeof(o);
-	o.flags = AMXRT_OPEN_RDONLY;
-	snprintf(o.name, sizeof(o.name), "%s", a->name);
-	ret = mod_ioctl(dev, AMXRT_IOC_ARENA_OPEN, &o, "open read-only",
-			a->name);
-	close(dev);
-	if (ret)
-		return ret;
+	if (fd < 0)
+		return fd;
 	for (i = 0; i < a->nmaps; i++) {
 		if (!a->maps[i].writable)
 			continue;
-		if (map_aligned(a->maps[i].addr, a->size, PROT_READ,
-				(int)o.fd) == MAP_FAILED) {
-			ret = amxrt_err(errno,
-					"arena \"%s\": remapping %p read-only: "
-					"%s",
-					a->name, a->maps[i].addr,
-					strerror(errno));
-			close((int)o.fd);
-			return ret;
-		}
+		if (map_aligned(a->maps[i].addr, a->size, PROT_READ, fd) ==
+		    MAP_FAILED)
+			return amxrt_err(
+				errno,
+				"arena \"%s\": remapping %p read-only: "
+				"%s",
+				a->name, a->maps[i].addr, strerror(errno));
 		a->maps[i].writable = 0;
 	}
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);
 	ret = mod_ioctl(a->fd, AMXRT_IOC_ARENA_SEAL, &r, "seal", a->name);
-	if (ret) {
-		close((int)o.fd);
+	if (ret)
 		return ret;
-	}
 	close(a->fd);
-	a->fd = (int)o.fd;
+	a->fd = fd;
+	a->priv = NULL;
 	return 0;
 }
 
@@ -349,7 +366,10 @@ static void mod_close(struct amxrt_arena *a)
 {
 	if (a->fd >= 0)
 		close(a->fd);
+	if (a->priv)
+		close((int)(intptr_t)a->priv - 1);
 	a->fd = -1;
+	a->priv = NULL;
 }
 
 static int mod_destroy(const char *name)
