@@ -120,13 +120,19 @@ static int mod_ioctl(int fd, unsigned long cmd, void *arg, const char *call,
 	case ENOMEM:
 		why = "the node cannot supply the 2 MiB chunks";
 		break;
+	case EFBIG:
+		why = "larger than the module's limit (max_total_mb)";
+		break;
 	case ENOSPC:
-	case EDQUOT:
-		why = "past the module's total-size limit (max_total_mb)";
+		why = "the module's limits are used up (max_total_mb of "
+		      "other arenas, or max_arenas)";
+		break;
+	case EIDRM:
+		why = "destroyed: it can no longer be mapped";
 		break;
 	default:
-		why = strerror(err);
-		break;
+		return amxrt_err(err, "arena \"%s\": %s: %s", name, call,
+				 strerror(err));
 	}
 	return amxrt_err(err, "arena \"%s\": %s: %s (%s)", name, call, why,
 			 strerror(err));
