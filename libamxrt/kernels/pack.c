@@ -115,6 +115,9 @@ static int is_block_type(enum amxrt_type t)
 
 int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows)
 {
+	/* per type, once: these are calls into another file */
+	size_t bb = amxrt_type_block_bytes(w->type);
+	size_t step = is_block_type(w->type) ? bb : AMXRT_BLOCK_K * bb;
 	int64_t p, b;
 	int r;
 
@@ -141,14 +144,9 @@ int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows)
 					}
 					continue;
 				}
-				if (is_block_type(w->type))
-					src = (uint8_t *)row_block(w, rows, n,
-								   b);
-				else
-					src = (uint8_t *)row_elem(
-						w, rows, n, b * AMXRT_BLOCK_K,
-						amxrt_type_block_bytes(
-							w->type));
+				src = (uint8_t *)rows +
+				      (size_t)n * w->row_bytes +
+				      (size_t)b * step;
 				move_block(w, panel, src, b, r, 1);
 			}
 		}
