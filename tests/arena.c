@@ -888,6 +888,67 @@ TEST(module_pmd_mappings)
 	EXPECT_EQ(0, amxrt_arena_destroy(name));
 }
 
+/*
+ * A hugetlbfs arena made by root: another user may open and map it
+ * read-only, but not write, seal or destroy it, nor create beside it.
+ */
+TEST(hugetlbfs_other_user)
+{
+	FIXTURE_DATA(arena) self_ = { .hp_old = -1 };
+	char why[512] = "", name[AMXRT_ARENA_NAME_MAX + 1];
+	struct amxrt_arena *a;
+	pid_t pid;
+	void *p;
+	int st = 0;
+
+	if (geteuid() != 0)
+		SKIP(return, "not root: cannot mount a private hugetlbfs or "
+			     "become another user");
+	if (want_hugepages(&self_, why, sizeof(why)) ||
+	    want_hugetlbfs(&self_, why, sizeof(why))) {
+		if (self_.hp_old >= 0)
+			write_long("/proc/sys/vm/nr_hugepages", self_.hp_old);
+		SKIP(return, "hugetlbfs: %s", why);
+	}
+	ASSERT_EQ(0, amxrt_arena_set_backend(AMXRT_ARENA_HUGETLBFS));
+	uname_of(name, sizeof(name), "other");
+	ASSERT_EQ(0, amxrt_arena_create(name, 2 * MiB, -1, 0, &a));
+	ASSERT_EQ(0, amxrt_arena_map(a, AMXRT_ARENA_MAP_WRITE, &p));
+	fill(p, 2 * MiB, 42);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct amxrt_arena *b, *c;
+		int bad = 0;
+		void *q;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(100);
+		if (amxrt_arena_open(name, &b))
+			_exit(101);
+		bad |= amxrt_arena_map(b, AMXRT_ARENA_MAP_WRITE, &q) != -EACCES;
+		bad |= (amxrt_arena_map(b, 0, &q) || !check(q, 2 * MiB, 42))
+		       << 1;
+		bad |= (amxrt_arena_seal(b) != -EPERM) << 2;
+		bad |= (amxrt_arena_destroy(name) != -EACCES) << 3;
+		bad |= (amxrt_arena_create("t-other-x", 2 * MiB, -1, 0, &c) !=
+			-EACCES)
+		       << 4;
+		_exit(bad);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st))
+	TH_LOG("bits: 1 map write, 2 map read, 4 seal, 8 destroy, 16 create; "
+	       "100 setuid, 101 open");
+	amxrt_arena_close(a);
+	EXPECT_EQ(0, amxrt_arena_destroy(name));
+	umount2(self_.mnt, MNT_DETACH);
+	rmdir(self_.mnt);
+	if (self_.hp_old >= 0)
+		write_long("/proc/sys/vm/nr_hugepages", self_.hp_old);
+}
+
 TEST(module_info)
 {
 	struct amxrt_module_info mi;

@@ -312,9 +312,12 @@ static int htlb_seal(struct amxrt_arena *a)
 	ret = paths(a->name, path, marker, sizeof(path));
 	if (ret)
 		return ret;
-	if (fchmod(a->fd, 0444) && errno != EPERM)
-		return amxrt_err(errno, "arena \"%s\": chmod 0444: %s", a->name,
-				 strerror(errno));
+	if (fchmod(a->fd, 0444))
+		return amxrt_err(errno, "arena \"%s\": chmod 0444: %s%s",
+				 a->name, strerror(errno),
+				 errno == EPERM ? " (only the file's owner or "
+						  "root may seal it)" :
+						  "");
 	fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
 	if (fd < 0)
 		return amxrt_err(errno, "arena \"%s\": seal marker %s: %s",
