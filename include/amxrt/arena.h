@@ -168,7 +168,9 @@ int amxrt_arena_unmap(struct amxrt_arena *a, void *addr);
  * Make the arena read-only for good: this handle's writable mappings
  * become read-only, later writable mappings are refused with -EPERM, and
  * a write through a mapping faults (SIGSEGV). Sealing twice is fine.
- * Returns 0 or -errno.
+ * The module refuses with -EBUSY while another handle or process has a
+ * writable mapping; the hugetlbfs backend cannot revoke those. Returns 0
+ * or -errno.
  */
 int amxrt_arena_seal(struct amxrt_arena *a);
 
