@@ -11,33 +11,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "exp_avx512.h"
 #include "model_int.h"
-
-/*
- * e^x for 16 floats: x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor
- * polynomial of degree 6 (error below r^7 / 7! < 2e-7 relative), times
- * 2^n by vscalefps. Inputs below -88 give about 1e-38 (callers mask what
- * must be 0).
- */
-static inline __m512 exp16(__m512 x)
-{
-	__m512 n, r, p;
-
-	x = _mm512_max_ps(x, _mm512_set1_ps(-88.0f));
-	x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
-	n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
-				 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-	r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-	r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.4286068203094172e-06f), r);
-	p = _mm512_set1_ps(1.0f / 720);
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-	return _mm512_scalef_ps(p, n);
-}
 
 /*
  * One query vector against the 16 keys of kt ([D][16], transposed),
@@ -62,8 +37,8 @@ step(const float *q, const float *kt, const float *v, int64_t vstride,
 	bm = _mm512_mask_reduce_max_ps(mask, s0);
 	nm = bm > *mx ? bm : *mx;
 	r = expf(*mx - nm); /* 0 on the first block: *mx is -inf */
-	p = _mm512_maskz_mov_ps(mask,
-				exp16(_mm512_sub_ps(s0, _mm512_set1_ps(nm))));
+	p = _mm512_maskz_mov_ps(
+		mask, amxrt_exp16(_mm512_sub_ps(s0, _mm512_set1_ps(nm))));
 	*l = *l * r + _mm512_reduce_add_ps(p);
 	*mx = nm;
 	_mm512_storeu_ps(pv, p);

@@ -217,6 +217,9 @@ struct amxrt_att_block {
  * scratch holds (d * 16 + nrows * nh * (d + 2)) floats, 64-byte aligned. */
 int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch);
 
+/* swiglu_avx512.c: amxrt_op_swiglu with AVX-512 (exp within 2e-7). */
+void amxrt_swiglu_avx512(float *g, const float *u, int64_t n);
+
 /* ---- MoE (moe.c) ------------------------------------------------------ */
 
 /* c->xb2[m x n_embd] = the MoE FFN of c->xb. 0 or -errno. */

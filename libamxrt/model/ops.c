@@ -104,7 +104,13 @@ void amxrt_op_add_bias(float *x, const float *bias, int64_t m, int64_t n)
 void amxrt_op_swiglu(float *g, const float *u, int64_t n)
 {
 	int64_t i;
+	int isa = amxrt_isa();
 
+	if (isa == AMXRT_ISA_AVX512VNNI || isa == AMXRT_ISA_AMX ||
+	    isa == AMXRT_ISA_AMX_SIM) {
+		amxrt_swiglu_avx512(g, u, n);
+		return;
+	}
 	for (i = 0; i < n; i++)
 		g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
