@@ -22,18 +22,24 @@ static inline __attribute__((always_inline)) void
 step(const float *q, const float *kt, const float *v, int64_t vstride,
      int valid, float scale, int D, float *mx, float *l, float *acc)
 {
-	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), p, a[8];
+	__m512 s[8], s0, p, a[8], a2[8];
 	__mmask16 mask = (__mmask16)((1u << valid) - 1);
 	float bm, nm, r, pv[16];
-	int j, t, jb, nb = D / 16;
+	int j, t, jb, nb = D / 16, c;
 
-	for (j = 0; j < D; j += 2) {
-		s0 = _mm512_fmadd_ps(_mm512_set1_ps(q[j]),
-				     _mm512_load_ps(kt + j * 16), s0);
-		s1 = _mm512_fmadd_ps(_mm512_set1_ps(q[j + 1]),
-				     _mm512_load_ps(kt + (j + 1) * 16), s1);
-	}
-	s0 = _mm512_mul_ps(_mm512_add_ps(s0, s1), _mm512_set1_ps(scale));
+	/* eight independent chains: an FMA's latency is hidden */
+	for (c = 0; c < 8; c++)
+		s[c] = _mm512_setzero_ps();
+	for (j = 0; j < D; j += 8)
+		for (c = 0; c < 8; c++)
+			s[c] = _mm512_fmadd_ps(
+				_mm512_set1_ps(q[j + c]),
+				_mm512_load_ps(kt + (j + c) * 16), s[c]);
+	s0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]),
+					 _mm512_add_ps(s[2], s[3])),
+			   _mm512_add_ps(_mm512_add_ps(s[4], s[5]),
+					 _mm512_add_ps(s[6], s[7])));
+	s0 = _mm512_mul_ps(s0, _mm512_set1_ps(scale));
 	bm = _mm512_mask_reduce_max_ps(mask, s0);
 	nm = bm > *mx ? bm : *mx;
 	r = expf(*mx - nm); /* 0 on the first block: *mx is -inf */
@@ -42,19 +48,34 @@ step(const float *q, const float *kt, const float *v, int64_t vstride,
 	*l = *l * r + _mm512_reduce_add_ps(p);
 	*mx = nm;
 	_mm512_storeu_ps(pv, p);
-	for (jb = 0; jb < nb; jb++)
+	/* two sets of accumulators, even and odd keys: two chains per lane */
+	for (jb = 0; jb < nb; jb++) {
 		a[jb] = _mm512_mul_ps(_mm512_loadu_ps(acc + jb * 16),
 				      _mm512_set1_ps(r));
-	for (t = 0; t < valid; t++) {
-		__m512 pt = _mm512_set1_ps(pv[t]);
-		const float *vt = v + t * vstride;
+		a2[jb] = _mm512_setzero_ps();
+	}
+	for (t = 0; t + 1 < valid; t += 2) {
+		__m512 p0 = _mm512_set1_ps(pv[t]),
+		       p1 = _mm512_set1_ps(pv[t + 1]);
+		const float *v0 = v + t * vstride, *v1 = v0 + vstride;
+
+		for (jb = 0; jb < nb; jb++) {
+			a[jb] = _mm512_fmadd_ps(
+				p0, _mm512_loadu_ps(v0 + jb * 16), a[jb]);
+			a2[jb] = _mm512_fmadd_ps(
+				p1, _mm512_loadu_ps(v1 + jb * 16), a2[jb]);
+		}
+	}
+	if (t < valid) {
+		__m512 p0 = _mm512_set1_ps(pv[t]);
+		const float *v0 = v + t * vstride;
 
 		for (jb = 0; jb < nb; jb++)
 			a[jb] = _mm512_fmadd_ps(
-				pt, _mm512_loadu_ps(vt + jb * 16), a[jb]);
+				p0, _mm512_loadu_ps(v0 + jb * 16), a[jb]);
 	}
 	for (jb = 0; jb < nb; jb++)
-		_mm512_storeu_ps(acc + jb * 16, a[jb]);
+		_mm512_storeu_ps(acc + jb * 16, _mm512_add_ps(a[jb], a2[jb]));
 }
 
 static inline __attribute__((always_inline)) void
