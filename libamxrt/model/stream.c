@@ -182,11 +182,15 @@ static int plan(struct stream *s, size_t chunk)
 	return 0;
 }
 
-static int grow(struct stream *s)
+/* Room for the (at most two) jobs and the segment of one more weight. */
+static int reserve(struct stream *s)
 {
 	struct job *j;
 	struct seg *g;
 	int cap = s->cap ? 2 * s->cap : 16;
+
+	if (s->n_jobs + 2 <= s->cap && s->n_segs + 1 <= s->cap)
+		return 0;
 
 	j = realloc(s->jobs, sizeof(*j) * cap);
 	if (j)
@@ -277,7 +281,7 @@ static int process(struct stream *s, const struct chunk *ch)
 			continue;
 		if (hi > valid)
 			return truncated(s, valid);
-		if (s->n_jobs + 2 > s->cap && grow(s))
+		if (reserve(s))
 			return -ENOMEM;
 		if (in) {
 			/* the group cut at the last chunk boundary */
