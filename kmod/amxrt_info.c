@@ -84,6 +84,7 @@ static u64 amxrt_zone_free_chunks(struct zone *zone)
 
 	for (order = AMXRT_CHUNK_ORDER; order < ARRAY_SIZE(zone->free_area);
 	     order++) {
+		/* unlocked, like /proc/buddyinfo's readers: a snapshot */
 		u64 blocks = data_race(zone->free_area[order].nr_free);
 
 		n += blocks << (order - AMXRT_CHUNK_ORDER);

@@ -69,8 +69,10 @@ struct amxrt_info {
 	__u64 xfeatures_perm; /* caller's permitted xfeatures (bit 18: tiles) */
 	__u64 nodes_online; /* bit n: node n online (n < AMXRT_MAX_NODES) */
 	__u64 node_free_bytes[AMXRT_MAX_NODES]; /* free memory per node */
-	/* free buddy blocks of 2 MiB or more per node, in 2 MiB units: what
-	 * an arena on that node can get now */
+	/*
+	 * free buddy blocks of 2 MiB or more per node, in 2 MiB units: what
+	 * an arena on that node can get now
+	 */
 	__u64 node_free_chunks[AMXRT_MAX_NODES];
 	__u64 reserved[8];
 };
