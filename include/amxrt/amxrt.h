@@ -14,6 +14,7 @@
  *   amxrt/model.h   loading a model, contexts, the forward pass
  *   amxrt/sample.h  sampling and chat templates
  *   amxrt/arena.h   named hugepage weight arenas, the amxrt.ko module
+ *   amxrt/numa.h    NUMA nodes, thread pinning, weight placement
  *
  * Conventions: every call that can fail returns 0 (or a count) on success
  * and a negative errno value on failure; amxrt_errmsg() then holds one line
@@ -58,5 +59,6 @@ const char *amxrt_errmsg(void);
 #include <amxrt/model.h>
 #include <amxrt/sample.h>
 #include <amxrt/arena.h>
+#include <amxrt/numa.h>
 
 #endif /* AMXRT_AMXRT_H */
