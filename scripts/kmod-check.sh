@@ -151,7 +151,7 @@ report() { # status name [directive]
 
 progs=$(sed -n 's/^AMXRT-PROG-BEGIN \(.*\)$/\1/p' "$RESULTS.txt")
 expected=$(cd "$ROOT/tests" && ls)
-nplan=$(($(echo "$expected" | wc -w) + 5))
+nplan=$(($(echo "$expected" | wc -w) + 6))
 echo "1..$nplan"
 for name in $expected; do
 	out=$(sed -n "/^AMXRT-PROG-BEGIN $name\$/,/^AMXRT-PROG-END $name /p" "$RESULTS.txt")
@@ -209,6 +209,16 @@ check "insmod amxrt.ko" grep -q '^AMXRT-INSMOD rc=0$' "$RESULTS.txt"
 check "rmmod refused while an arena is mapped" \
 	grep -q '^AMXRT-RMMOD-MAPPED rc=[1-9]' "$RESULTS.txt"
 check "rmmod after the last unmap" grep -q '^AMXRT-RMMOD rc=0$' "$RESULTS.txt"
+freed() { # a 256 MiB arena outlived its creator, and rmmod gave it back
+	local l
+	l=$(sed -n 's/^AMXRT-RMMOD-FREED held_kb=\(-*[0-9]*\) freed_kb=\(-*[0-9]*\)$/\1 \2/p' \
+		"$RESULTS.txt")
+	[ -n "$l" ] || return 1
+	echo "# arena left behind: MemFree $((${l% *} / 1024)) MiB lower; rmmod gave $((${l#* } / 1024)) MiB back"
+	# MemFree misses pages on the per-CPU lists: 64 MiB of slack
+	[ "${l% *}" -ge $((192 * 1024)) ] && [ "${l#* }" -ge $((192 * 1024)) ]
+}
+check "rmmod frees an arena left behind (256 MiB)" freed
 dmesg_bad() {
 	sed -n '/^AMXRT-DMESG-BEGIN$/,/^AMXRT-DMESG-END$/p' "$RESULTS.txt" |
 		grep -E 'WARNING|BUG|Oops|Call Trace|general protection|RIP:' |

@@ -45,8 +45,16 @@ echo "AMXRT-RMMOD-MAPPED rc=$?"
 kill $hold
 wait $hold
 cat /sys/kernel/debug/amxrt/stats
+# rmmod frees the arenas nobody holds: leave 256 MiB behind.
+memfree() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
+free0=$(memfree)
+hold_arena --leave left-behind 256
+free1=$(memfree)
+cat /sys/kernel/debug/amxrt/arenas
 rmmod amxrt
 echo "AMXRT-RMMOD rc=$?"
+free2=$(memfree)
+echo "AMXRT-RMMOD-FREED held_kb=$((free0 - free1)) freed_kb=$((free2 - free1))"
 echo "AMXRT-DMESG-BEGIN"
 dmesg
 echo "AMXRT-DMESG-END"

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * hold_arena.c - helper of guest-init.sh: create an arena, map and touch
- * it, create the file named by argv[1], then wait for SIGTERM, so that
- * rmmod can be tried while an arena is mapped.
+ * hold_arena.c - helper of guest-init.sh. "hold_arena FILE": create an
+ * arena, map and touch it, create FILE, then wait for SIGTERM, so that
+ * rmmod can be tried while an arena is mapped. "hold_arena --leave NAME
+ * MIB": create an arena and exit, leaving it for rmmod to free.
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -20,7 +22,7 @@ int main(int argc, char **argv)
 	char *p;
 	int dev, fd;
 
-	if (argc != 2)
+	if (argc != 2 && !(argc == 4 && !strcmp(argv[1], "--leave")))
 		return 2;
 	dev = open("/dev/amxrt", O_RDWR | O_CLOEXEC);
 	if (dev < 0) {
@@ -28,6 +30,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(&c, 0, sizeof(c));
+	if (argc == 4) {
+		c.size = sizeof(c);
+		strncpy(c.name, argv[2], sizeof(c.name) - 1);
+		c.bytes = strtoull(argv[3], NULL, 0) << 20;
+		c.node = AMXRT_NODE_LOCAL;
+		c.flags = AMXRT_ARENA_ANY_NODE;
+		if (ioctl(dev, AMXRT_IOC_ARENA_CREATE, &c)) {
+			perror("hold_arena: create");
+			return 1;
+		}
+		return 0;
+	}
 	c.size = sizeof(c);
 	strcpy(c.name, "hold");
 	c.bytes = AMXRT_CHUNK_SIZE;
