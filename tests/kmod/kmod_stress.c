@@ -118,11 +118,15 @@ TEST(thousand_cycles_give_memory_back)
 	ASSERT_EQ(0, get_stats(dev, &after));
 	EXPECT_EQ(before.bytes_allocated, after.bytes_allocated);
 	EXPECT_EQ(before.arenas_created + 1000, after.arenas_created);
-	/* 1000 x 4 MiB went through; all but a few MiB came back */
-	EXPECT_GT(8 * 1024, free_before - free_after)
+	/*
+	 * 1000 x 4 MiB = 4000 MiB went through a 1 GiB machine; all came
+	 * back but what MemFree misses on the per-CPU page lists (a few
+	 * 2 MiB blocks)
+	 */
+	EXPECT_GT(16 * 1024, free_before - free_after)
 	TH_LOG("MemFree %ld KiB before, %ld after, %ld lowest", free_before,
 	       free_after, min_free);
-	EXPECT_GT(16 * 1024, free_before - min_free);
+	EXPECT_GT(24 * 1024, free_before - min_free);
 	close(dev);
 }
 
