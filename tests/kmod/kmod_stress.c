@@ -115,6 +115,8 @@ TEST(thousand_cycles_give_memory_back)
 		}
 	}
 	free_after = meminfo_kb("MemFree");
+	printf("# MemFree: %ld KiB before 1000 cycles, %ld after, %ld lowest\n",
+	       free_before, free_after, min_free);
 	ASSERT_EQ(0, get_stats(dev, &after));
 	EXPECT_EQ(before.bytes_allocated, after.bytes_allocated);
 	EXPECT_EQ(before.arenas_created + 1000, after.arenas_created);
