@@ -25,6 +25,12 @@
  * still open; the caller closes the generation and then waits for `active`
  * to drain. With sequentially consistent operations on both sides, either
  * the caller sees the worker (and waits) or the worker sees the close.
+ *
+ * NUMA (numa/numa.c): each worker pins itself to its node's CPUs when it
+ * starts, as the mode in force says. amxrt_pool_for_nodes() gives each
+ * node its own range of chunks with its own counter: a thread claims its
+ * node's chunks first, then helps the other nodes (work stealing), so a
+ * busy node never waits for an idle one.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +43,7 @@
 #include <amxrt/amxrt.h>
 
 #include "../kernels/kernels.h"
+#include "../numa/numa.h"
 #include "error.h"
 #include "threads.h"
 
@@ -47,7 +54,7 @@
 
 struct worker {
 	pthread_t tid;
-	int ith;
+	int ith, nth;
 	unsigned int seen; /* the last run generation this worker looked at */
 	void *scratch;
 };
@@ -64,7 +71,12 @@ static struct {
 	amxrt_chunk_fn cfn; /* amxrt_pool_for, or NULL */
 	void *ctx;
 	int64_t n_chunks;
-	atomic_llong next; /* next chunk to claim */
+	int n_ranges; /* amxrt_pool_for_nodes: ranges of chunks */
+	/* range r: chunks [next[r], end[r]) still to claim */
+	struct {
+		_Alignas(64) atomic_llong next;
+		int64_t end;
+	} range[AMXRT_NUMA_MAX_NODES];
 	atomic_llong done; /* chunks finished */
 	atomic_int pending; /* amxrt_pool_run: workers still to finish */
 	atomic_uint gen; /* bumped per run */
@@ -84,15 +96,24 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Claim and run chunks of the open job until none is left. */
+/*
+ * Claim and run chunks of the open job until none is left: those of the
+ * thread's own node's range first, then the other ranges in turn.
+ */
 static void run_chunks(void *scratch)
 {
+	int r0 = pool.n_ranges > 1 ? amxrt_numa_self() : 0, k, r;
 	long long i;
 
-	while ((i = atomic_fetch_add_explicit(
-			&pool.next, 1, memory_order_relaxed)) < pool.n_chunks) {
-		pool.cfn(pool.ctx, i, scratch);
-		atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+	for (k = 0; k < pool.n_ranges; k++) {
+		r = (r0 + k) % pool.n_ranges;
+		while ((i = atomic_fetch_add_explicit(&pool.range[r].next, 1,
+						      memory_order_relaxed)) <
+		       pool.range[r].end) {
+			pool.cfn(pool.ctx, i, scratch);
+			atomic_fetch_add_explicit(&pool.done, 1,
+						  memory_order_release);
+		}
 	}
 }
 
@@ -101,6 +122,9 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	unsigned int seen = w->seen;
 
+	/* a failure is reported by amxrt_numa_threads(); the thread runs
+	 * unpinned */
+	amxrt_numa_pin_self(w->ith, w->nth);
 	for (;;) {
 		unsigned int g;
 		int spins = 0;
@@ -174,6 +198,7 @@ static int pool_start(int nth)
 		return amxrt_err(ENOMEM, "thread pool: out of memory");
 	for (i = 0; i < nth; i++) {
 		pool.workers[i].ith = i;
+		pool.workers[i].nth = nth;
 		pool.workers[i].scratch =
 			aligned_alloc(AMXRT_ALIGN, AMXRT_SCRATCH_BYTES);
 		if (!pool.workers[i].scratch)
@@ -213,7 +238,11 @@ static int ensure_started(void)
 /* Called with run_lock held, the job's fields set: wake the workers. */
 static void publish(void)
 {
-	atomic_store(&pool.next, 0);
+	int r;
+
+	for (r = 0; r < pool.n_ranges; r++)
+		atomic_store(&pool.range[r].next,
+			     r ? pool.range[r - 1].end : 0);
 	atomic_store(&pool.done, 0);
 	atomic_store(&pool.pending, pool.nth - 1);
 	if (pool.nth > 1) {
@@ -265,6 +294,7 @@ int amxrt_pool_run(amxrt_task_fn fn, void *ctx)
 		pool.cfn = NULL;
 		pool.ctx = ctx;
 		pool.n_chunks = 0;
+		pool.n_ranges = 0;
 		publish();
 		fn(ctx, 0, pool.nth, pool.workers[0].scratch);
 		finish();
@@ -275,9 +305,19 @@ int amxrt_pool_run(amxrt_task_fn fn, void *ctx)
 
 int amxrt_pool_for(amxrt_chunk_fn fn, void *ctx, int64_t n_chunks)
 {
-	int64_t i;
-	int err;
+	return amxrt_pool_for_nodes(fn, ctx, &n_chunks, 1);
+}
 
+int amxrt_pool_for_nodes(amxrt_chunk_fn fn, void *ctx, const int64_t *end,
+			 int n_ranges)
+{
+	int64_t i, n_chunks;
+	int err, r;
+
+	if (n_ranges < 1 || n_ranges > AMXRT_NUMA_MAX_NODES)
+		return amxrt_err(EINVAL, "thread pool: %d ranges (1..%d)",
+				 n_ranges, AMXRT_NUMA_MAX_NODES);
+	n_chunks = end[n_ranges - 1];
 	if (n_chunks <= 0)
 		return 0;
 	pthread_mutex_lock(&pool.run_lock);
@@ -294,12 +334,22 @@ int amxrt_pool_for(amxrt_chunk_fn fn, void *ctx, int64_t n_chunks)
 	pool.cfn = fn;
 	pool.ctx = ctx;
 	pool.n_chunks = n_chunks;
+	pool.n_ranges = n_ranges;
+	for (r = 0; r < n_ranges; r++)
+		pool.range[r].end = end[r];
 	publish();
 	run_chunks(pool.workers[0].scratch);
 	finish();
 out:
 	pthread_mutex_unlock(&pool.run_lock);
 	return err;
+}
+
+void amxrt_pool_restart(void)
+{
+	pthread_mutex_lock(&pool.run_lock);
+	pool_stop();
+	pthread_mutex_unlock(&pool.run_lock);
 }
 
 int amxrt_set_threads(int n)

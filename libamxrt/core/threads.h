@@ -34,4 +34,18 @@ typedef void (*amxrt_chunk_fn)(void *ctx, int64_t chunk, void *scratch);
  */
 int amxrt_pool_for(amxrt_chunk_fn fn, void *ctx, int64_t n_chunks);
 
+/*
+ * As amxrt_pool_for(), with the chunks cut into n_ranges ranges, one per
+ * NUMA node index: range r is [end[r - 1], end[r]) (end[-1] = 0), and
+ * end[n_ranges - 1] chunks in all. A thread claims the chunks of its own
+ * node's range first, then those of the others. 1 <= n_ranges <=
+ * AMXRT_NUMA_MAX_NODES, else -EINVAL.
+ */
+int amxrt_pool_for_nodes(amxrt_chunk_fn fn, void *ctx, const int64_t *end,
+			 int n_ranges);
+
+/* Stop the pool's threads; the next job starts them again (pinned as the
+ * NUMA mode then says). */
+void amxrt_pool_restart(void);
+
 #endif /* AMXRT_CORE_THREADS_H */

@@ -73,8 +73,23 @@ struct amxrt_weight {
 	size_t min_off; /* within a panel; 0 if the type has none */
 	size_t panel_stride; /* bytes between panels (multiple of 64) */
 	size_t row_bytes; /* LAYOUT_ROWS: bytes of one GGUF row */
-	uint8_t *data; /* 64-byte aligned */
-	size_t bytes; /* bytes of data */
+	uint8_t *data; /* 64-byte aligned; NULL when split (distribute) */
+	size_t bytes; /* bytes of data (of one copy) */
+	/*
+	 * NUMA placement (weight.c, the mode of numa/numa.c when allocated):
+	 * isolate puts data on node index node_idx; distribute cuts the
+	 * panels into n_views ranges, view i holding panels [view_p0[i],
+	 * view_p0[i + 1]) as a weight of its own on node index i (data is
+	 * NULL then); mirror makes n_views whole copies, view i on node
+	 * index i (data is view 0's). Views have no views.
+	 */
+	int numa_mode; /* enum amxrt_numa */
+	int node_idx; /* node index of data, -1 if not bound */
+	int mirror; /* 1: views are copies, 0: panel ranges */
+	int mapped; /* data comes from amxrt_numa_alloc() */
+	int n_views;
+	struct amxrt_weight *views;
+	int64_t view_p0[AMXRT_NUMA_MAX_NODES + 1];
 };
 
 enum amxrt_act_kind {

@@ -10,11 +10,20 @@
  * its staging; gate and up too; a mixture-of-experts layer runs all its
  * chosen experts' projections at once. Fewer jobs, fewer waits at the end
  * of a job, and more chunks to balance over threads.
+ *
+ * NUMA (weight.c places, numa/numa.c pins): a distributed weight's panels
+ * are cut into one range per node, each a weight of its own on its node;
+ * the panel job then has one range of chunks per node, and each thread
+ * claims its own node's chunks first (amxrt_pool_for_nodes). A mirrored
+ * weight has one copy per node; each chunk reads the copy of the node of
+ * the thread that runs it. Every panel is still computed by exactly one
+ * kernel call, so results are the same in every mode.
  */
 #include <errno.h>
 
 #include "../core/error.h"
 #include "../core/threads.h"
+#include "../numa/numa.h"
 #include "kernels.h"
 
 static const amxrt_kernel_pick_fn pickers[AMXRT_ISA_COUNT] = {
@@ -48,10 +57,22 @@ struct job {
 	int staged_by[AMXRT_MATMUL_BATCH_MAX]; /* op that stages act[i] */
 	/* staging chunks: op i owns [stage0[i], stage0[i + 1]) */
 	int64_t stage0[AMXRT_MATMUL_BATCH_MAX + 1];
-	/* panel chunks: op i owns [chunk0[i], chunk0[i + 1]) */
-	int64_t chunk0[AMXRT_MATMUL_BATCH_MAX + 1];
-	int64_t panels[AMXRT_MATMUL_BATCH_MAX]; /* panels per chunk */
+	/*
+	 * panel chunks: node range r is [first[r], first[r + 1]); in it op
+	 * i owns [chunk0[r][i], chunk0[r][i + 1]): its panels of node r (a
+	 * distributed weight's view r), or all of them in range 0
+	 */
+	int n_ranges;
+	int64_t first[AMXRT_NUMA_MAX_NODES + 1];
+	int64_t chunk0[AMXRT_NUMA_MAX_NODES][AMXRT_MATMUL_BATCH_MAX + 1];
+	int64_t panels; /* panels per chunk */
 };
+
+/* Is w cut into per-node panel ranges (its views)? */
+static int split(const struct amxrt_weight *w)
+{
+	return w->n_views && !w->mirror;
+}
 
 static int owner(const int64_t *first, int n, int64_t chunk)
 {
@@ -84,13 +105,23 @@ static void stage_chunk(void *ctx, int64_t chunk, void *scratch)
 static void panel_chunk(void *ctx, int64_t chunk, void *scratch)
 {
 	const struct job *j = ctx;
-	int i = owner(j->chunk0, j->n, chunk);
+	int r = owner(j->first, j->n_ranges, chunk);
+	int i = owner(j->chunk0[r], j->n, chunk);
 	const struct amxrt_matmul_op *op = &j->op[i];
-	int64_t p0 = (chunk - j->chunk0[i]) * j->panels[i];
-	int64_t p1 = p0 + j->panels[i];
+	const struct amxrt_weight *w = op->w;
+	float *y = op->y;
+	int64_t p0 = (chunk - j->chunk0[r][i]) * j->panels;
+	int64_t p1 = p0 + j->panels;
 
-	j->kern[i]->fn(op->w, j->act[i], op->y, op->ldy, p0,
-		       p1 < op->w->np ? p1 : op->w->np, scratch);
+	if (split(w)) {
+		/* view r's panels, its first being output row view_p0 * 16 */
+		y += w->view_p0[r] * AMXRT_PANEL_ROWS;
+		w = &w->views[r];
+	} else if (w->n_views) {
+		w = &w->views[amxrt_numa_self() % w->n_views];
+	}
+	j->kern[i]->fn(w, j->act[i], y, op->ldy, p0, p1 < w->np ? p1 : w->np,
+		       scratch);
 }
 
 static const struct amxrt_kernel *pick(const struct amxrt_weight *w, int64_t m)
@@ -138,7 +169,7 @@ int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n)
 {
 	struct job j = { .op = op, .n = n };
 	int64_t rows = 0, panels = 0, nstage = 0, nchunk = 0, per;
-	int i, nth = amxrt_threads(), nact = 0, err;
+	int i, r, nth = amxrt_threads(), nact = 0, err;
 
 	if (n < 1 || n > AMXRT_MATMUL_BATCH_MAX || !op)
 		return amxrt_err(EINVAL, "matmul: a batch of %d", n);
@@ -165,7 +196,11 @@ int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n)
 			rows += op[i].m;
 		}
 		panels += op[i].w->np;
+		if (split(op[i].w) && op[i].w->n_views > j.n_ranges)
+			j.n_ranges = op[i].w->n_views;
 	}
+	if (!j.n_ranges)
+		j.n_ranges = 1;
 
 	/* 1: stage each distinct input */
 	for (i = 0; i < n; i++) {
@@ -188,13 +223,23 @@ int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n)
 	/* 2: the panels of every weight, in chunks of a few panels */
 	per = panels / ((int64_t)nth * CHUNKS_PER_THREAD);
 	per = per < 1 ? 1 : (per > MAX_CHUNK_PANELS ? MAX_CHUNK_PANELS : per);
-	for (i = 0; i < n; i++) {
-		j.panels[i] = per;
-		j.chunk0[i] = nchunk;
-		nchunk += (op[i].w->np + per - 1) / per;
+	j.panels = per;
+	for (r = 0; r < j.n_ranges; r++) {
+		j.first[r] = nchunk;
+		for (i = 0; i < n; i++) {
+			const struct amxrt_weight *w = op[i].w;
+			int64_t np =
+				split(w) ?
+					(r < w->n_views ? w->views[r].np : 0) :
+					(r ? 0 : w->np);
+
+			j.chunk0[r][i] = nchunk;
+			nchunk += (np + per - 1) / per;
+		}
+		j.chunk0[r][n] = nchunk;
 	}
-	j.chunk0[n] = nchunk;
-	return amxrt_pool_for(panel_chunk, &j, nchunk);
+	j.first[j.n_ranges] = nchunk;
+	return amxrt_pool_for_nodes(panel_chunk, &j, j.first + 1, j.n_ranges);
 }
 
 int amxrt_matmul(const struct amxrt_weight *w, const float *x, int64_t ldx,

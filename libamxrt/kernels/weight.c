@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * weight.c - struct amxrt_weight: shape checks, placing a weight once in
- * its path's layout, unpacking, accessors.
+ * its path's layout (and on its NUMA nodes: numa/numa.c's mode when it is
+ * allocated), unpacking, accessors.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "../core/error.h"
+#include "../numa/numa.h"
 #include "kernels.h"
 
 #define MAX_DIM ((int64_t)1 << 28)
@@ -73,6 +75,72 @@ static int check_shape(enum amxrt_type type, int64_t n, int64_t k)
 	return 0;
 }
 
+/* Panels [p0, p1) of w as a weight of its own, for node index idx. */
+static void view_of(const struct amxrt_weight *w, struct amxrt_weight *v,
+		    int64_t p0, int64_t p1, int idx)
+{
+	int64_t r1 = p1 * AMXRT_PANEL_ROWS;
+
+	*v = *w;
+	v->n = (r1 < w->n ? r1 : w->n) - p0 * AMXRT_PANEL_ROWS;
+	v->np = p1 - p0;
+	v->bytes = w->layout == AMXRT_LAYOUT_ROWS ?
+			   (size_t)v->n * w->row_bytes :
+			   (size_t)v->np * w->panel_stride;
+	v->node_idx = idx;
+	v->mapped = 1;
+	v->mirror = 0;
+	v->n_views = 0;
+	v->views = NULL;
+	v->data = amxrt_numa_alloc(v->bytes, idx);
+}
+
+/* Allocate w's memory as the NUMA mode says. */
+static int place(struct amxrt_weight *w)
+{
+	enum amxrt_numa mode;
+	int idx, n, i;
+
+	amxrt_numa_weight_plan(&mode, &idx, &n);
+	w->numa_mode = mode;
+	w->node_idx = -1;
+	if (mode == AMXRT_NUMA_OFF) {
+		w->data = weight_mem(w->bytes);
+		return w->data ?
+			       0 :
+			       amxrt_err(ENOMEM,
+					 "out of memory for a %zu-byte weight",
+					 w->bytes);
+	}
+	if (mode == AMXRT_NUMA_ISOLATE) {
+		w->node_idx = idx;
+		w->mapped = 1;
+		w->data = amxrt_numa_alloc(w->bytes, idx);
+		return w->data ? 0 : -ENOMEM;
+	}
+	w->mirror = mode == AMXRT_NUMA_MIRROR;
+	if (!w->mirror && n > w->np)
+		n = (int)w->np; /* no empty ranges */
+	w->views = calloc((size_t)n, sizeof(*w->views));
+	if (!w->views)
+		return amxrt_err(ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		int64_t p0 = w->mirror ? 0 : w->np * i / n;
+		int64_t p1 = w->mirror ? w->np : w->np * (i + 1) / n;
+
+		w->view_p0[i] = p0;
+		w->view_p0[i + 1] = p1;
+		view_of(w, &w->views[i], p0, p1, i);
+		w->n_views = i + 1;
+		if (!w->views[i].data)
+			return -ENOMEM;
+	}
+	w->view_p0[n] = w->np;
+	if (w->mirror)
+		w->data = w->views[0].data;
+	return 0;
+}
+
 int amxrt_weight_alloc(struct amxrt_weight **out, enum amxrt_type type,
 		       int64_t n, int64_t k, int isa)
 {
@@ -129,20 +197,18 @@ int amxrt_weight_alloc(struct amxrt_weight **out, enum amxrt_type type,
 		w->panel_stride = align_up(per_panel);
 		w->bytes = w->panel_stride * (size_t)w->np;
 	}
-	w->data = weight_mem(w->bytes);
-	if (!w->data) {
-		size_t bytes = w->bytes;
-
-		free(w);
-		return amxrt_err(ENOMEM, "out of memory for a %zu-byte weight",
-				 bytes);
+	err = place(w);
+	if (err) {
+		amxrt_weight_free(w);
+		return err;
 	}
 	*out = w;
 	return 0;
 }
 
-void amxrt_weight_fill(struct amxrt_weight *w, int64_t row0, int64_t n,
-		       const void *rows)
+/* Fill rows [row0, row0 + n) of a weight without views. */
+static void fill_one(struct amxrt_weight *w, int64_t row0, int64_t n,
+		     const void *rows)
 {
 	struct amxrt_weight part;
 	int64_t p0 = row0 / AMXRT_PANEL_ROWS;
@@ -161,6 +227,30 @@ void amxrt_weight_fill(struct amxrt_weight *w, int64_t row0, int64_t n,
 	amxrt_pack_panel16(&part, rows);
 }
 
+void amxrt_weight_fill(struct amxrt_weight *w, int64_t row0, int64_t n,
+		       const void *rows)
+{
+	int i;
+
+	if (!w->n_views) {
+		fill_one(w, row0, n, rows);
+		return;
+	}
+	for (i = 0; i < w->n_views; i++) {
+		int64_t v0 = w->view_p0[i] * AMXRT_PANEL_ROWS;
+		int64_t v1 = v0 + w->views[i].n;
+		int64_t r0 = row0 > v0 ? row0 : v0;
+		int64_t r1 = row0 + n < v1 ? row0 + n : v1;
+
+		if (w->mirror) /* every copy packed from the same rows */
+			fill_one(&w->views[i], row0, n, rows);
+		else if (r0 < r1)
+			fill_one(&w->views[i], r0 - v0, r1 - r0,
+				 (const uint8_t *)rows +
+					 (size_t)(r0 - row0) * w->row_bytes);
+	}
+}
+
 int amxrt_weight_pack(struct amxrt_weight **out, enum amxrt_type type,
 		      int64_t n, int64_t k, const void *rows, int isa)
 {
@@ -177,16 +267,39 @@ int amxrt_weight_pack(struct amxrt_weight **out, enum amxrt_type type,
 
 void amxrt_weight_free(struct amxrt_weight *w)
 {
+	int i;
+
 	if (!w)
 		return;
-	free(w->data);
+	if (w->views) {
+		for (i = 0; i < w->n_views; i++)
+			amxrt_numa_free(w->views[i].data, w->views[i].bytes);
+		free(w->views);
+	} else if (w->mapped) {
+		amxrt_numa_free(w->data, w->bytes);
+	} else {
+		free(w->data);
+	}
 	free(w);
 }
 
 int amxrt_weight_unpack(const struct amxrt_weight *w, void *dst)
 {
+	int i;
+
 	if (!w || !dst)
 		return amxrt_err(EINVAL, "unpack: NULL argument");
+	if (w->n_views && !w->mirror) {
+		for (i = 0; i < w->n_views; i++)
+			amxrt_weight_unpack(&w->views[i],
+					    (uint8_t *)dst +
+						    (size_t)w->view_p0[i] *
+							    AMXRT_PANEL_ROWS *
+							    w->row_bytes);
+		return 0;
+	}
+	if (w->n_views)
+		w = &w->views[0];
 	if (w->layout == AMXRT_LAYOUT_ROWS)
 		memcpy(dst, w->data, w->bytes);
 	else
