@@ -3,7 +3,7 @@
 #
 # kmod-check.sh - test amxrt.ko in QEMU: build the module against Debian's
 # linux-headers-amd64, build the static in-guest tests (tests/kmod/kmod_*.c,
-# and tests/arena.c when it exists), pack them with busybox into an
+# and tests/arena.c and tests/numa.c when they exist), pack them with busybox into an
 # initramfs, boot Debian's kernel (TCG, 2 CPUs on 2 NUMA nodes, 1 GiB),
 # insmod, run the tests, check that rmmod is refused while an arena is
 # mapped, rmmod, and read the results from the second serial port.
@@ -101,15 +101,17 @@ for c in "$SRC"/tests/kmod/*.c; do
 	cc $CFLAGS "$c" -o "$out" >>"$VMDIR/kmod-build.log" 2>&1 ||
 		{ cat "$VMDIR/kmod-build.log"; die "building $name failed"; }
 done
-# The libamxrt arena tests (host fallbacks) also run in the guest.
-if [ -f "$SRC/tests/arena.c" ]; then
+# The libamxrt arena tests (host fallbacks) and NUMA tests (two nodes
+# here) also run in the guest.
+for t in arena numa; do
+	[ -f "$SRC/tests/$t.c" ] || continue
 	make -s -C "$SRC" lib SAN=0 BUILD=build >>"$VMDIR/kmod-build.log" 2>&1 &&
 		# shellcheck disable=SC2086
-		cc $CFLAGS -I"$SRC/tests" "$SRC/tests/arena.c" "$SRC/build/lib/libamxrt.a" \
-			-o "$ROOT/tests/arena" -lpcre2-8 -lnuma -luring -lm \
+		cc $CFLAGS -I"$SRC/tests" "$SRC/tests/$t.c" "$SRC/build/lib/libamxrt.a" \
+			-o "$ROOT/tests/$t" -lpcre2-8 -lnuma -luring -lm \
 			>>"$VMDIR/kmod-build.log" 2>&1 ||
-		{ cat "$VMDIR/kmod-build.log"; die "building tests/arena.c (static) failed"; }
-fi
+		{ cat "$VMDIR/kmod-build.log"; die "building tests/$t.c (static) failed"; }
+done
 cp "$SRC/kmod/amxrt.ko" "$ROOT/"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 cp "$SRC/tests/kmod/guest-init.sh" "$ROOT/init"
