@@ -39,6 +39,7 @@ enum {
 	OPT_IGNORE_EOS,
 	OPT_VERBOSE,
 	OPT_ISA,
+	OPT_NUMA,
 	OPT_HELP,
 };
 
@@ -64,6 +65,7 @@ static const struct tool_opt opts[] = {
 	{ "--ignore-eos", 0, OPT_IGNORE_EOS },
 	{ "-v|--verbose", 0, OPT_VERBOSE },
 	{ "--isa", 1, OPT_ISA },
+	{ "--numa", 1, OPT_NUMA },
 	{ "-h|--help", 0, OPT_HELP },
 	{ NULL, 0, 0 },
 };
@@ -92,6 +94,11 @@ static void usage(void)
 	       "                          generic, amx-sim (default: "
 	       "AMXRT_ISA, else\n"
 	       "                          the fastest usable)\n"
+	       "  --numa MODE[:NODE]      off, distribute (threads and each\n"
+	       "                          weight's rows split over the nodes),\n"
+	       "                          isolate (one node: NODE, default the\n"
+	       "                          first), mirror (a weight copy per\n"
+	       "                          node); default off\n"
 	       "\n"
 	       "Sampling (llama-cli's defaults):\n"
 	       "  --temp T                temperature, 0 = greedy (0.8)\n"
@@ -116,7 +123,8 @@ static void usage(void)
 	       "Output:\n"
 	       "  --no-display-prompt     do not echo the prompt\n"
 	       "  -v, --verbose           path in use and why, model, weight\n"
-	       "                          placement, bytes of weights copied\n"
+	       "                          placement, bytes of weights copied,\n"
+	       "                          NUMA placement and thread pinning\n"
 	       "  -h, --help              print this help and exit\n"
 	       "\n"
 	       "Environment:\n"
@@ -133,7 +141,7 @@ static void usage(void)
 }
 
 struct args {
-	const char *model, *prompt, *file, *system, *isa;
+	const char *model, *prompt, *file, *system, *isa, *numa;
 	int n_predict, n_predict_set, n_ctx, n_batch, n_ubatch, threads;
 	int threads_set, cnv, display_prompt, ignore_eos, verbose;
 	int repeat_last_n;
@@ -222,6 +230,9 @@ static void parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_ISA:
 			a->isa = v;
+			break;
+		case OPT_NUMA:
+			a->numa = v;
 			break;
 		case OPT_HELP:
 			usage();
@@ -599,6 +610,63 @@ static int run_chat(struct run *r)
 	return status;
 }
 
+/* --numa MODE[:NODE]: set the mode and pin this thread as the pool's
+ * first; exits 2 on a bad value. */
+static void set_numa(const char *v)
+{
+	enum amxrt_numa mode;
+	char name[32];
+	const char *colon = strchr(v, ':');
+	long node = -1;
+
+	snprintf(name, sizeof(name), "%.*s",
+		 (int)(colon ? colon - v : (long)strlen(v)), v);
+	if (colon)
+		node = tool_parse_long("--numa", colon + 1, 0, 4095);
+	if (amxrt_numa_parse(name, &mode) || amxrt_set_numa(mode, (int)node))
+		tool_die(TOOL_EXIT_USAGE, "--numa %s: %s", v, amxrt_errmsg());
+	if (amxrt_numa_pin_caller())
+		tool_die(TOOL_EXIT_FAIL, "--numa %s: %s", v, amxrt_errmsg());
+}
+
+/* -v: the mode, where the weights are, where each thread runs. */
+static void print_numa(const struct amxrt_model *m)
+{
+	struct amxrt_numa_report r;
+	struct amxrt_thread_pin pin[64];
+	char line[512];
+	int i, n, node;
+	enum amxrt_numa mode = amxrt_numa_mode(&node);
+
+	if (!amxrt_numa_describe(mode, node, 0, line, sizeof(line)))
+		fprintf(stderr, "numa: %s\n", line);
+	if (!amxrt_model_numa(m, &r))
+		fprintf(stderr,
+			"numa: %d packed weights%s%s, %llu pages: %llu on "
+			"their node, %llu elsewhere, %llu unknown\n",
+			r.n_weights, r.n_parts ? " in parts of " : "",
+			r.n_parts ? (mode == AMXRT_NUMA_MIRROR ?
+					     "one copy per node" :
+					     "one range per node") :
+				    "",
+			(unsigned long long)r.pages,
+			(unsigned long long)r.pages_home,
+			(unsigned long long)r.pages_away,
+			(unsigned long long)r.pages_unknown);
+	n = amxrt_numa_threads(pin, 64);
+	for (i = 0; i < n && i < 64; i++) {
+		char on[32] = "not pinned";
+
+		if (pin[i].node >= 0)
+			snprintf(on, sizeof(on), "node %d", pin[i].node);
+		fprintf(stderr,
+			"numa: thread %d: %s, CPUs %s, running on CPU %d "
+			"(node %d)%s%s\n",
+			i, on, pin[i].cpus, pin[i].cpu, pin[i].cpu_node,
+			pin[i].error[0] ? ": " : "", pin[i].error);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct amxrt_ctx_params cp = { 0, 0, 0 };
@@ -618,6 +686,8 @@ int main(int argc, char **argv)
 		tool_die(TOOL_EXIT_FAIL, "%s", amxrt_errmsg());
 	if (a.threads_set)
 		tool_set_threads(a.threads);
+	if (a.numa)
+		set_numa(a.numa);
 	if (a.verbose)
 		tool_print_isa(a.isa);
 
@@ -628,8 +698,10 @@ int main(int argc, char **argv)
 	if (amxrt_model_get_info(r.m, &info))
 		tool_die(TOOL_EXIT_FAIL, "%s: %s", a.model, amxrt_errmsg());
 	r.n_vocab = info.n_vocab;
-	if (a.verbose)
+	if (a.verbose) {
 		tool_print_model(r.m);
+		print_numa(r.m);
+	}
 
 	cp.n_ctx = a.n_ctx;
 	cp.n_batch = a.n_batch;
