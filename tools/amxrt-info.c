@@ -26,7 +26,8 @@ static void usage(FILE *f)
 		"Usage: %s [--isa NAME] [-q]\n"
 		"Show what this CPU and kernel offer libamxrt %s: CPU\n"
 		"features, XCR0, AMX tile limits, the kernel's tile state and\n"
-		"permission, the path in use and why faster paths are not.\n"
+		"permission, the path in use and why faster paths are not,\n"
+		"the NUMA nodes and what each --numa mode would do.\n"
 		"\n"
 		"Options:\n"
 		"  --isa NAME   force path NAME (amx, amx-sim, avx512vnni,\n"
@@ -284,6 +285,37 @@ static void print_paths(int chosen, const char *how, const char *fail)
 	}
 }
 
+/* The nodes libnuma reports, and what each NUMA mode would do here. */
+static void print_numa(void)
+{
+	static const enum amxrt_numa modes[] = {
+		AMXRT_NUMA_OFF,
+		AMXRT_NUMA_ISOLATE,
+		AMXRT_NUMA_DISTRIBUTE,
+		AMXRT_NUMA_MIRROR,
+	};
+	struct amxrt_numa_topology t;
+	char line[512];
+	unsigned int i;
+	int n;
+
+	if (amxrt_numa_topology(&t)) {
+		printf("%-22s? (%s)\n", "numa", amxrt_errmsg());
+		return;
+	}
+	printf("%-22s%d node%s used of %d%s%s\n", "numa nodes", t.n_nodes,
+	       t.n_nodes == 1 ? "" : "s", t.n_nodes_all, t.note[0] ? ": " : "",
+	       t.note);
+	for (n = 0; n < t.n_nodes; n++)
+		printf("  node %-15dCPUs %s (%d), %llu MiB\n", t.nodes[n].node,
+		       t.nodes[n].cpus, t.nodes[n].n_cpus,
+		       (unsigned long long)(t.nodes[n].mem_bytes >> 20));
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!amxrt_numa_describe(modes[i], -1, 0, line, sizeof(line)))
+			printf("  --numa %-14s%s\n", amxrt_numa_name(modes[i]),
+			       line + strlen(amxrt_numa_name(modes[i])) + 2);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -374,6 +406,7 @@ int main(int argc, char **argv)
 	print_paths(chosen, how, fail);
 	print_module(&ci, st);
 	printf("threads               %d\n", amxrt_threads());
+	print_numa();
 	fflush(stdout);
 
 	if (chosen < 0) {
