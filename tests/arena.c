@@ -924,6 +924,9 @@ TEST(hugetlbfs_other_user)
 
 		if (setgid(65534) || setuid(65534))
 			_exit(100);
+		/* a fresh choice as this user takes hugetlbfs too */
+		if (amxrt_arena_set_backend(AMXRT_ARENA_HUGETLBFS))
+			_exit(102);
 		if (amxrt_arena_open(name, &b))
 			_exit(101);
 		bad |= amxrt_arena_map(b, AMXRT_ARENA_MAP_WRITE, &q) != -EACCES;
@@ -940,7 +943,7 @@ TEST(hugetlbfs_other_user)
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st))
 	TH_LOG("bits: 1 map write, 2 map read, 4 seal, 8 destroy, 16 create; "
-	       "100 setuid, 101 open");
+	       "100 setuid, 101 open, 102 backend");
 	amxrt_arena_close(a);
 	EXPECT_EQ(0, amxrt_arena_destroy(name));
 	umount2(self_.mnt, MNT_DETACH);

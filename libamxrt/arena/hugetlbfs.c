@@ -96,18 +96,23 @@ static int arena_dir(char *dir, size_t len, char *buf, size_t blen)
 static int htlb_usable(char *buf, size_t len)
 {
 	char dir[PATH_MAX], parent[PATH_MAX], *slash;
+	int err;
 
 	if (arena_dir(dir, sizeof(dir), buf, len))
 		return -ENOTSUP;
-	if (!access(dir, W_OK | X_OK))
+	/* Enough to open arenas; creating them may still be refused. */
+	if (!access(dir, X_OK))
 		return 0;
+	err = errno;
 	snprintf(parent, sizeof(parent), "%s", dir);
 	slash = strrchr(parent, '/');
 	if (slash && slash != parent)
 		*slash = '\0';
-	if (errno == ENOENT && !access(parent, W_OK | X_OK))
+	if (err == ENOENT && !access(parent, W_OK | X_OK))
 		return 0; /* created at the first create */
-	snprintf(buf, len, "hugetlbfs directory %s: %s", dir, strerror(errno));
+	if (err == ENOENT)
+		err = errno;
+	snprintf(buf, len, "hugetlbfs directory %s: %s", dir, strerror(err));
 	return -ENOTSUP;
 }
 
