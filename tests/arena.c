@@ -750,7 +750,9 @@ TEST_F(arena, too_big)
 		return;
 	if (self->backend == AMXRT_ARENA_HUGETLBFS ||
 	    self->backend == AMXRT_ARENA_ANON_HUGETLB)
-		size = (uint64_t)(read_long(HP "free_hugepages") + 8) * PAGE2M;
+		size = (uint64_t)(read_long(HP "free_hugepages") +
+				  read_long(HP "nr_overcommit_hugepages") + 8) *
+		       PAGE2M;
 	else
 		size = 1ull << 50; /* 1 PiB */
 	uname_of(name, sizeof(name), "toobig");
