@@ -31,11 +31,11 @@ static void amxrt_info_cpu(struct amxrt_info *info)
 	cpuid_count(7, 0, &eax, &ebx, &ecx, &edx);
 	info->cpuid7_edx = edx;
 	if (edx & CPUID7_EDX_AMX_BF16)
-		info->cpu_amx |= AMXRT_CPU_AMX_BF16;
+		info->cpu_amx |= AMXRT_INFO_AMX_BF16;
 	if (edx & CPUID7_EDX_AMX_TILE)
-		info->cpu_amx |= AMXRT_CPU_AMX_TILE;
+		info->cpu_amx |= AMXRT_INFO_AMX_TILE;
 	if (edx & CPUID7_EDX_AMX_INT8)
-		info->cpu_amx |= AMXRT_CPU_AMX_INT8;
+		info->cpu_amx |= AMXRT_INFO_AMX_INT8;
 	if (!(edx & CPUID7_EDX_AMX_TILE))
 		return;
 

@@ -10,13 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <amxrt/arena.h>
+#include <amxrt/amxrt.h>
 
 #include "../core/error.h"
-
-/* from <amxrt/amxrt.h>, which module.c cannot include (its names clash
- * with the uapi header's AMXRT_CPU_AMX_* macros) */
-const char *amxrt_errmsg(void);
 
 #define ARENA_PAGE (2ull << 20) /* every backend deals in 2 MiB pages */
 

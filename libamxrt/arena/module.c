@@ -497,9 +497,9 @@ int amxrt_module_info(struct amxrt_module_info *mi)
 	mi->abi_version = info.abi_version;
 	mi->can_admin = !!(info.flags & AMXRT_INFO_CAN_ADMIN);
 	mi->cpuid7_edx = info.cpuid7_edx;
-	mi->cpu_amx_tile = !!(info.cpu_amx & AMXRT_CPU_AMX_TILE);
-	mi->cpu_amx_int8 = !!(info.cpu_amx & AMXRT_CPU_AMX_INT8);
-	mi->cpu_amx_bf16 = !!(info.cpu_amx & AMXRT_CPU_AMX_BF16);
+	mi->cpu_amx_tile = !!(info.cpu_amx & AMXRT_INFO_AMX_TILE);
+	mi->cpu_amx_int8 = !!(info.cpu_amx & AMXRT_INFO_AMX_INT8);
+	mi->cpu_amx_bf16 = !!(info.cpu_amx & AMXRT_INFO_AMX_BF16);
 	mi->kernel_tile_state = !!(info.flags & AMXRT_INFO_KERNEL_XTILE);
 	mi->process_tile_perm = !!(info.flags & AMXRT_INFO_PROC_TILE_PERM);
 	mi->xfeatures_perm = info.xfeatures_perm;

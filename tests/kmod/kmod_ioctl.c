@@ -104,13 +104,13 @@ TEST_F(dev, info_matches_what_userspace_sees)
 	__cpuid_count(7, 0, a, b, c, d);
 	EXPECT_EQ(d, in.cpuid7_edx);
 	if (d & (1U << 22))
-		amx |= AMXRT_CPU_AMX_BF16;
+		amx |= AMXRT_INFO_AMX_BF16;
 	if (d & (1U << 24))
-		amx |= AMXRT_CPU_AMX_TILE;
+		amx |= AMXRT_INFO_AMX_TILE;
 	if (d & (1U << 25))
-		amx |= AMXRT_CPU_AMX_INT8;
+		amx |= AMXRT_INFO_AMX_INT8;
 	EXPECT_EQ(amx, in.cpu_amx);
-	if ((amx & AMXRT_CPU_AMX_TILE) && max_leaf >= 0x1d) {
+	if ((amx & AMXRT_INFO_AMX_TILE) && max_leaf >= 0x1d) {
 		__cpuid_count(0x1d, 0, a, b, c, d);
 		EXPECT_EQ(a, in.palette_max);
 		__cpuid_count(0x1d, 1, a, b, c, d);

@@ -35,9 +35,9 @@
 /* ---- AMXRT_IOC_INFO ----------------------------------------------------- */
 
 /* amxrt_info.cpu_amx: CPUID.(EAX=7,ECX=0):EDX bits, renumbered */
-#define AMXRT_CPU_AMX_BF16 (1U << 0) /* EDX bit 22 */
-#define AMXRT_CPU_AMX_TILE (1U << 1) /* EDX bit 24 */
-#define AMXRT_CPU_AMX_INT8 (1U << 2) /* EDX bit 25 */
+#define AMXRT_INFO_AMX_BF16 (1U << 0) /* EDX bit 22 */
+#define AMXRT_INFO_AMX_TILE (1U << 1) /* EDX bit 24 */
+#define AMXRT_INFO_AMX_INT8 (1U << 2) /* EDX bit 25 */
 
 /* amxrt_info.flags (output) */
 #define AMXRT_INFO_KERNEL_XTILE (1U << 0) /* kernel enabled XTILE cfg+data */
@@ -52,7 +52,7 @@ struct amxrt_info {
 	__u32 abi_version; /* AMXRT_ABI_VERSION of the module */
 
 	__u32 cpuid7_edx; /* raw CPUID.(7,0).EDX */
-	__u32 cpu_amx; /* AMXRT_CPU_AMX_* */
+	__u32 cpu_amx; /* AMXRT_INFO_AMX_* */
 	/* CPUID leaf 0x1D (tile palettes): subleaf 0 EAX, subleaf 1 */
 	__u32 palette_max; /* highest palette id; 0: none */
 	__u32 total_tile_bytes; /* palette 1: EAX[15:0] */
