@@ -20,11 +20,13 @@
  * A run publishes the job and bumps a generation counter. Workers spin on
  * the counter for a short while (decode steps come microseconds apart) and
  * then sleep on a condition variable. A worker that wakes up late must not
- * touch a job that is already over (it lived on the caller's stack): it
- * announces itself in `active` and then checks that its generation is
- * still open; the caller closes the generation and then waits for `active`
- * to drain. With sequentially consistent operations on both sides, either
- * the caller sees the worker (and waits) or the worker sees the close.
+ * claim from a job while the caller is already setting up the next one
+ * (resetting the counters): it could run a chunk twice, or count as done
+ * a chunk still running. So it announces itself in `active` and then
+ * checks that its generation is still open; the caller closes the
+ * generation and then waits for `active` to drain before it returns. With
+ * sequentially consistent operations on both sides, either the caller
+ * sees the worker (and waits) or the worker sees the close.
  *
  * NUMA (numa/numa.c): each worker pins itself to its node's CPUs when it
  * starts, as the mode in force says. amxrt_pool_for_nodes() gives each
