@@ -76,8 +76,13 @@ fi
 # ---- build ---------------------------------------------------------------
 # Run from "make check SAN=1" too: the parent's variables stay out.
 unset MAKEFLAGS MFLAGS MAKELEVEL
-make -s -C "$SRC/kmod" KDIR="$KDIR" >"$VMDIR/kmod-build.log" 2>&1 ||
+make -s -C "$SRC/kmod" KDIR="$KDIR" W=1 >"$VMDIR/kmod-build.log" 2>&1 ||
 	{ cat "$VMDIR/kmod-build.log"; die "building amxrt.ko failed"; }
+# the module must build warning-free with the kernel's W=1 warnings
+if grep -q "warning:" "$VMDIR/kmod-build.log"; then
+	cat "$VMDIR/kmod-build.log"
+	die "amxrt.ko has compiler warnings at W=1"
+fi
 
 KSFT=$SRC/build/kselftest
 if [ ! -r "$KSFT/kselftest_harness.h" ]; then
