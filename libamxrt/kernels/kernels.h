@@ -87,6 +87,7 @@ struct amxrt_weight {
 	int node_idx; /* node index of data, -1 if not bound */
 	int mirror; /* 1: views are copies, 0: panel ranges */
 	int mapped; /* data comes from amxrt_numa_alloc() */
+	int borrowed; /* data is the caller's (a model arena): not freed */
 	int n_views;
 	struct amxrt_weight *views;
 	int64_t view_p0[AMXRT_NUMA_MAX_NODES + 1];
@@ -163,6 +164,15 @@ int amxrt_weight_alloc(struct amxrt_weight **out, enum amxrt_type type,
 		       int64_t n, int64_t k, int isa);
 void amxrt_weight_fill(struct amxrt_weight *w, int64_t row0, int64_t n,
 		       const void *rows);
+/*
+ * The two halves of amxrt_weight_alloc(): the layout only (data NULL,
+ * bytes set), then its memory: mem NULL places it as the NUMA mode says;
+ * else data is mem (64-byte aligned, bytes long, e.g. in a model arena),
+ * which amxrt_weight_free() leaves alone. 0 or -errno.
+ */
+int amxrt_weight_layout(struct amxrt_weight **out, enum amxrt_type type,
+			int64_t n, int64_t k, int isa);
+int amxrt_weight_place(struct amxrt_weight *w, void *mem);
 
 /*
  * matmul.c: several matmuls in one go (y = x * w^T for each op), for the

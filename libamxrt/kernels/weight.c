@@ -141,8 +141,24 @@ static int place(struct amxrt_weight *w)
 	return 0;
 }
 
-int amxrt_weight_alloc(struct amxrt_weight **out, enum amxrt_type type,
-		       int64_t n, int64_t k, int isa)
+int amxrt_weight_place(struct amxrt_weight *w, void *mem)
+{
+	enum amxrt_numa mode;
+	int idx, n;
+
+	if (!mem)
+		return place(w);
+	/* memory of the caller's (a model arena): one copy, not freed here */
+	amxrt_numa_weight_plan(&mode, &idx, &n);
+	w->numa_mode = mode;
+	w->node_idx = mode == AMXRT_NUMA_ISOLATE ? idx : -1;
+	w->borrowed = 1;
+	w->data = mem;
+	return 0;
+}
+
+int amxrt_weight_layout(struct amxrt_weight **out, enum amxrt_type type,
+			int64_t n, int64_t k, int isa)
 {
 	struct amxrt_weight *w;
 	size_t per_panel;
@@ -197,13 +213,22 @@ int amxrt_weight_alloc(struct amxrt_weight **out, enum amxrt_type type,
 		w->panel_stride = align_up(per_panel);
 		w->bytes = w->panel_stride * (size_t)w->np;
 	}
-	err = place(w);
-	if (err) {
-		amxrt_weight_free(w);
-		return err;
-	}
 	*out = w;
 	return 0;
+}
+
+int amxrt_weight_alloc(struct amxrt_weight **out, enum amxrt_type type,
+		       int64_t n, int64_t k, int isa)
+{
+	int err = amxrt_weight_layout(out, type, n, k, isa);
+
+	if (!err)
+		err = place(*out);
+	if (err && *out) {
+		amxrt_weight_free(*out);
+		*out = NULL;
+	}
+	return err;
 }
 
 /* Fill rows [row0, row0 + n) of a weight without views. */
@@ -271,7 +296,9 @@ void amxrt_weight_free(struct amxrt_weight *w)
 
 	if (!w)
 		return;
-	if (w->views) {
+	if (w->borrowed) {
+		/* the arena's memory: its owner unmaps it */
+	} else if (w->views) {
 		for (i = 0; i < w->n_views; i++)
 			amxrt_numa_free(w->views[i].data, w->views[i].bytes);
 		free(w->views);
