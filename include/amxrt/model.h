@@ -37,9 +37,28 @@ struct amxrt_ctx; /* opaque */
 /* Called during load with bytes done and total; return nonzero to cancel. */
 typedef int (*amxrt_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
+/*
+ * Model arenas (amxrt_model_params.arena): the packed weights kept in a
+ * sealed, persistent arena (amxrt_arena(3): the /dev/amxrt module, or
+ * hugetlbfs files) named after the file's identity (absolute path, size,
+ * mtime, a hash of the header and tensor table) and the layout options
+ * (ISA path, NUMA mode, layout version). The first load fills and seals
+ * it; a later one, in any process, maps it read-only and reads nothing.
+ * A changed file or other options give another name, never a stale
+ * arena. amxrt_model_free() unmaps it; it stays until destroyed
+ * (amxrt-arena destroy NAME).
+ */
+enum amxrt_load_arena {
+	AMXRT_LOAD_ARENA_OFF = 0, /* never (the default, as before) */
+	AMXRT_LOAD_ARENA_AUTO = 1, /* where a persistent backend exists */
+	AMXRT_LOAD_ARENA_REQUIRE = 2, /* or fail, saying why */
+};
+
+/* Zero-initialise, then set what you need (new fields are appended). */
 struct amxrt_model_params {
 	amxrt_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
+	int arena; /* enum amxrt_load_arena */
 };
 
 struct amxrt_model_info {
@@ -94,6 +113,18 @@ struct amxrt_load_stats {
 	double seconds; /* the whole amxrt_model_load() */
 	double stream_seconds; /* reading and packing the weights */
 	char note[256]; /* fallbacks taken and why, or "" */
+	/* the model arena: what was decided, name, and why in words ("hit
+	 * NAME", "miss, filled NAME", "off", "no persistent arena backend:
+	 * WHY", "not used: WHY"); a hit reads nothing (bytes_read 0) */
+	int arena_state; /* enum amxrt_load_arena_state */
+	char arena_name[64]; /* "" when none */
+	char arena[320];
+};
+
+enum amxrt_load_arena_state {
+	AMXRT_LOAD_ARENA_NONE = 0, /* no arena: weights in private memory */
+	AMXRT_LOAD_ARENA_HIT = 1, /* mapped from a sealed arena */
+	AMXRT_LOAD_ARENA_FILLED = 2, /* a miss: streamed into a new one */
 };
 
 /* The load report of m; 0 or -EINVAL. */

@@ -23,6 +23,7 @@
 #include "../core/error.h"
 #include "../kernels/kernels.h"
 #include "model_int.h"
+#include "persist.h"
 #include "stream.h"
 
 struct loader {
@@ -34,6 +35,7 @@ struct loader {
 	uint64_t type_elems[AMXRT_TYPE_BF16 + 1];
 	struct amxrt_stream_mat *mats; /* the weights to stream */
 	int64_t n_mats, cap_mats;
+	struct amxrt_persist ps; /* the model arena, if one holds the weights */
 };
 
 static const char *type_str(enum amxrt_type t, char *buf, size_t len)
@@ -220,7 +222,11 @@ static int pack(struct loader *ld, const struct amxrt_gguf_tensor *t,
 				 "model: tensor %s: %s is not supported",
 				 t->name, type_str(t->type, b, sizeof(b)));
 	for (e = 0; e < n_mat; e++) {
-		ret = amxrt_weight_alloc(&out[e].w, t->type, n, k, -1);
+		/* an arena gives the memory once every weight is planned */
+		ret = ld->ps.use ?
+			      amxrt_weight_layout(&out[e].w, t->type, n, k,
+						  -1) :
+			      amxrt_weight_alloc(&out[e].w, t->type, n, k, -1);
 		if (!ret)
 			ret = add_mat(ld, t, out[e].w, e * n, n, (size_t)rb);
 		if (ret) {
@@ -466,9 +472,16 @@ static int load_all(struct loader *ld)
 		if (ld->type_elems[i] > ld->type_elems[best])
 			best = i;
 	m->main_type = (enum amxrt_type)best;
-	ret = stream(ld);
+	/* a sealed arena holds the packed weights: nothing to read */
+	ret = amxrt_persist_attach(&ld->ps, ld->mats, ld->n_mats, &m->load);
+	if (!ret && !ld->ps.hit)
+		ret = stream(ld);
+	ret = amxrt_persist_end(&ld->ps, ret, &m->load);
 	if (ret)
 		return ret;
+	m->arena = ld->ps.a; /* unmapped, not destroyed, by model_free */
+	if (ld->ps.hit)
+		snprintf(m->load.io, sizeof(m->load.io), "arena");
 	/* tensors the architecture does not use: report the end anyway */
 	return ld->done < ld->total ? progress(ld, ld->total - ld->done) : 0;
 }
@@ -504,6 +517,11 @@ int amxrt_model_load(const char *path, const struct amxrt_model_params *p,
 		ret = amxrt_err(errno, "%s: %s", path, strerror(errno));
 	else
 		ret = amxrt_gguf_open(path, &m->gguf);
+	if (!ret)
+		ret = amxrt_persist_begin(&ld.ps,
+					  p ? p->arena : AMXRT_LOAD_ARENA_OFF,
+					  path, &ld.st, m->gguf,
+					  file_map(m->gguf), &m->load);
 	if (!ret)
 		ret = load_all(&ld);
 	free(ld.mats);
@@ -553,6 +571,7 @@ void amxrt_model_free(struct amxrt_model *m)
 		free(m->places[i].layout);
 	}
 	free(m->places);
+	amxrt_arena_close(m->arena); /* the arena stays for later loads */
 	amxrt_tokenizer_free(m->tok);
 	amxrt_gguf_close(m->gguf);
 	free(m);

@@ -123,6 +123,7 @@ struct amxrt_model {
 	enum amxrt_type main_type;
 	uint64_t n_params, weight_bytes;
 	struct amxrt_load_stats load; /* how the weights were read */
+	struct amxrt_arena *arena; /* holding the packed weights, or NULL */
 };
 
 struct amxrt_ctx {
