@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Description: model arenas (amxrt_model_params.arena). On a private
+ * hugetlbfs (as root: mounted in a temporary directory, nr_hugepages
+ * raised, both undone after): the first load fills and seals an arena
+ * ("miss, filled"), a load in another process maps it ("hit") without
+ * reading a byte of weights, and the logits of a hit, a miss and a load
+ * without arena are equal bit for bit; touching the file or another ISA
+ * path gives another arena; policy OFF and NULL params create none; an
+ * unsealed arena left by a fill that died is destroyed and filled again,
+ * never used; a cancelled fill leaves nothing; amxrt-arena destroy
+ * removes a model arena; AUTO without a persistent backend says why, and
+ * REQUIRE fails saying why. Every load runs in a child process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "helpers.h"
+#include "model_gen.h"
+
+#include <amxrt/amxrt.h>
+
+#define NEED_HUGEPAGES 24
+#define HP "/sys/kernel/mm/hugepages/hugepages-2048kB/"
+#define MAX_VOCAB 512
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%ld\n", v) > 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* What a child's load gives back, in shared memory. */
+struct res {
+	int ret;
+	char err[256];
+	struct amxrt_load_stats st;
+	int nv;
+	uint64_t copied;
+	float logits[MAX_VOCAB];
+};
+
+FIXTURE(marena)
+{
+	long hp_old; /* nr_hugepages to restore, or -1 */
+	char mnt[64]; /* the private hugetlbfs, or "" */
+	char dir[64]; /* the models */
+	char model[96];
+	struct res *r;
+};
+
+FIXTURE_SETUP(marena)
+{
+	struct gen_params p;
+	long nr, fr;
+
+	self->hp_old = -1;
+	self->mnt[0] = '\0';
+	unsetenv("AMXRT_ARENA");
+	self->r = mmap(NULL, sizeof(*self->r), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->r);
+	snprintf(self->dir, sizeof(self->dir), "/tmp/amxrt-marena-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->model, sizeof(self->model), "%s/m.gguf", self->dir);
+	gen_defaults(&p, "llama", AMXRT_TYPE_Q4_0, test_rand());
+	ASSERT_EQ(0, gen_model(self->model, &p));
+
+	if (geteuid() != 0) {
+		char why[256];
+
+		if (amxrt_arena_backend_usable(AMXRT_ARENA_HUGETLBFS, why,
+					       sizeof(why)))
+			SKIP(return,
+				   "not root (cannot mount a private "
+				   "hugetlbfs) and %s",
+				   why);
+	} else {
+		nr = read_long(HP "nr_hugepages");
+		fr = read_long(HP "free_hugepages");
+		if (nr < 0 || fr < 0)
+			SKIP(return, "no 2 MiB hugepage support (" HP ")");
+		if (fr < NEED_HUGEPAGES) {
+			self->hp_old = nr;
+			write_long("/proc/sys/vm/nr_hugepages",
+				   nr + NEED_HUGEPAGES - fr);
+			ASSERT_LE(NEED_HUGEPAGES,
+				  read_long(HP "free_hugepages"))
+			TH_LOG("the kernel gave too few 2 MiB hugepages");
+		}
+		snprintf(self->mnt, sizeof(self->mnt),
+			 "/tmp/amxrt-marena-mnt.XXXXXX");
+		ASSERT_NE(NULL, mkdtemp(self->mnt));
+		ASSERT_EQ(0, mount("none", self->mnt, "hugetlbfs", 0,
+				   "pagesize=2M"))
+		TH_LOG("mount -t hugetlbfs on %s: %s", self->mnt,
+		       strerror(errno));
+		setenv("AMXRT_HUGETLBFS", self->mnt, 1);
+	}
+	ASSERT_EQ(0, amxrt_arena_set_backend(AMXRT_ARENA_HUGETLBFS))
+	TH_LOG("%s", amxrt_errmsg());
+}
+
+/* The model arenas there are now (names starting "amxrt-m-"). */
+static int model_arenas(struct amxrt_arena_info *out, int max)
+{
+	struct amxrt_arena_info all[64];
+	int n = amxrt_arena_list(all, 64), i, k = 0;
+
+	for (i = 0; i < n && i < 64; i++)
+		if (!strncmp(all[i].name, "amxrt-m-", 8)) {
+			if (k < max)
+				out[k] = all[i];
+			k++;
+		}
+	return k;
+}
+
+FIXTURE_TEARDOWN(marena)
+{
+	struct amxrt_arena_info a[16];
+	int i, n = model_arenas(a, 16);
+
+	for (i = 0; i < n && i < 16; i++)
+		amxrt_arena_destroy(a[i].name);
+	if (self->mnt[0]) {
+		umount2(self->mnt, MNT_DETACH);
+		rmdir(self->mnt);
+		unsetenv("AMXRT_HUGETLBFS");
+	}
+	if (self->hp_old >= 0)
+		write_long("/proc/sys/vm/nr_hugepages", self->hp_old);
+	unlink(self->model);
+	rmdir(self->dir);
+	munmap(self->r, sizeof(*self->r));
+	amxrt_arena_set_backend(-1);
+}
+
+/* BUILD/tests/model_arena -> BUILD/bin/amxrt-arena; 0 if executable. */
+static int arena_tool(char *tool, size_t len)
+{
+	char self[400];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	snprintf(tool, len, "amxrt-arena");
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	snprintf(tool, len, "%s/../bin/amxrt-arena", self);
+	return access(tool, X_OK);
+}
+
+static int cancel_at_half(void *ctx, uint64_t done, uint64_t total)
+{
+	return done > 0 && done >= total / 2;
+}
+
+/*
+ * In a child process: set the ISA (-1: leave it), load path with policy
+ * (-1: NULL params), decode a few tokens, and give back the report and
+ * the logits. cancel: the progress callback cancels half way.
+ */
+static void load_in_child(struct res *r, const char *path, int policy, int isa,
+			  int cancel)
+{
+	static const int32_t toks[] = { 1, 7, 42, 260, 3, 99 };
+	struct amxrt_model_params mp = { 0 };
+	struct amxrt_ctx_params cp = { .n_ctx = 32 };
+	struct amxrt_model_info info;
+	struct amxrt_model *m;
+	struct amxrt_ctx *c;
+	pid_t pid;
+	int st;
+
+	memset(r, 0, sizeof(*r));
+	r->ret = -ECHILD;
+	pid = fork();
+	if (pid == 0) {
+		mp.arena = policy;
+		if (cancel)
+			mp.progress = cancel_at_half;
+		if (isa >= 0 && amxrt_isa_set(isa))
+			_exit(1);
+		r->ret = amxrt_model_load(path, policy < 0 ? NULL : &mp, &m);
+		snprintf(r->err, sizeof(r->err), "%s", amxrt_errmsg());
+		if (r->ret)
+			_exit(0);
+		amxrt_model_load_stats(m, &r->st);
+		amxrt_model_get_info(m, &info);
+		r->nv = info.n_vocab;
+		if (r->nv > MAX_VOCAB || amxrt_ctx_new(m, &cp, &c))
+			_exit(1);
+		if (amxrt_decode(c, toks, 6, 0) || !amxrt_logits(c, -1))
+			_exit(1);
+		memcpy(r->logits, amxrt_logits(c, -1), sizeof(float) * r->nv);
+		r->copied = amxrt_ctx_weight_bytes_copied(c);
+		amxrt_ctx_free(c);
+		amxrt_model_free(m);
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+}
+
+#define LOAD(policy, isa)                                              \
+	do {                                                           \
+		load_in_child(self->r, self->model, policy, isa, 0);   \
+		ASSERT_EQ(0, self->r->ret) TH_LOG("%s", self->r->err); \
+		ASSERT_LT(0, self->r->nv);                             \
+	} while (0)
+
+TEST_F(marena, miss_then_hit_same_logits)
+{
+	struct amxrt_load_stats st;
+	struct amxrt_arena_info a[4];
+	float ref[MAX_VOCAB], miss[MAX_VOCAB];
+	char tool[512], cmd[700];
+	int nv;
+
+	LOAD(AMXRT_LOAD_ARENA_OFF, -1);
+	nv = self->r->nv;
+	memcpy(ref, self->r->logits, sizeof(float) * nv);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_NONE, self->r->st.arena_state);
+	EXPECT_STREQ("off", self->r->st.arena);
+	EXPECT_LT(0, self->r->st.bytes_read);
+
+	/* first: a miss that fills and seals */
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	st = self->r->st;
+	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, st.arena_state)
+	TH_LOG("%s", st.arena);
+	EXPECT_EQ(0, strncmp(st.arena, "miss, filled amxrt-m-", 21))
+	TH_LOG("%s", st.arena);
+	EXPECT_GE(AMXRT_ARENA_NAME_MAX, (int)strlen(st.arena_name));
+	EXPECT_LT(0, st.bytes_read);
+	EXPECT_EQ(0, self->r->copied);
+	memcpy(miss, self->r->logits, sizeof(float) * nv);
+	EXPECT_EQ(0, memcmp(ref, miss, sizeof(float) * nv));
+	ASSERT_EQ(1, model_arenas(a, 4));
+	EXPECT_STREQ(st.arena_name, a[0].name);
+	EXPECT_EQ(1, a[0].sealed);
+	EXPECT_EQ(0, a[0].map_count); /* the child unmapped it */
+
+	/* second, in another process: a hit, nothing read */
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state)
+	TH_LOG("%s", self->r->st.arena);
+	EXPECT_EQ(0, strncmp(self->r->st.arena, "hit amxrt-m-", 12));
+	EXPECT_STREQ(st.arena_name, self->r->st.arena_name);
+	EXPECT_EQ(0, self->r->st.bytes_read);
+	EXPECT_STREQ("arena", self->r->st.io);
+	EXPECT_EQ(0, self->r->copied);
+	EXPECT_EQ(0, memcmp(ref, self->r->logits, sizeof(float) * nv));
+	/* REQUIRE hits too */
+	LOAD(AMXRT_LOAD_ARENA_REQUIRE, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state);
+	EXPECT_EQ(0, memcmp(ref, self->r->logits, sizeof(float) * nv));
+	EXPECT_EQ(1, model_arenas(a, 4));
+
+	/* amxrt-arena destroy removes it; the next load fills again */
+	if (arena_tool(tool, sizeof(tool))) {
+		printf("# %s not built: destroyed with the API\n", tool);
+		EXPECT_EQ(0, amxrt_arena_destroy(st.arena_name));
+	} else {
+		snprintf(cmd, sizeof(cmd),
+			 "AMXRT_ARENA=hugetlbfs %s destroy %s >/dev/null", tool,
+			 st.arena_name);
+		EXPECT_EQ(0, system(cmd));
+		EXPECT_EQ(0, model_arenas(a, 4));
+	}
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, self->r->st.arena_state);
+	EXPECT_EQ(0, memcmp(ref, self->r->logits, sizeof(float) * nv));
+}
+
+TEST_F(marena, file_or_options_change_the_arena)
+{
+	struct amxrt_arena_info a[8];
+	char first[64], touched[64];
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 12345, 678 } };
+	int other = amxrt_isa_usable(AMXRT_ISA_AVX512VNNI, NULL, 0) ?
+			    AMXRT_ISA_AVX2 :
+			    AMXRT_ISA_AVX512VNNI;
+
+	LOAD(AMXRT_LOAD_ARENA_AUTO, AMXRT_ISA_GENERIC);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, self->r->st.arena_state);
+	snprintf(first, sizeof(first), "%s", self->r->st.arena_name);
+	LOAD(AMXRT_LOAD_ARENA_AUTO, AMXRT_ISA_GENERIC);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state);
+
+	/* another ISA path: another layout, another arena */
+	if (amxrt_isa_usable(other, NULL, 0)) {
+		printf("# neither avx512vnni nor avx2 here: ISA not varied\n");
+	} else {
+		LOAD(AMXRT_LOAD_ARENA_AUTO, other);
+		EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, self->r->st.arena_state);
+		EXPECT_STRNE(first, self->r->st.arena_name);
+		EXPECT_EQ(0, strncmp(first, self->r->st.arena_name, 25))
+		TH_LOG("same file, same identity hash: %s %s", first,
+		       self->r->st.arena_name);
+		LOAD(AMXRT_LOAD_ARENA_AUTO, other);
+		EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state);
+	}
+
+	/* the file touched (mtime): another arena, never the stale one */
+	ASSERT_EQ(0, utimensat(AT_FDCWD, self->model, ts, 0));
+	LOAD(AMXRT_LOAD_ARENA_AUTO, AMXRT_ISA_GENERIC);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, self->r->st.arena_state)
+	TH_LOG("%s", self->r->st.arena);
+	snprintf(touched, sizeof(touched), "%s", self->r->st.arena_name);
+	EXPECT_STRNE(first, touched);
+	EXPECT_NE(0, strncmp(first, touched, 25));
+	EXPECT_EQ(0, strcmp(first + 25, touched + 25)); /* same options */
+	LOAD(AMXRT_LOAD_ARENA_AUTO, AMXRT_ISA_GENERIC);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state);
+	EXPECT_STREQ(touched, self->r->st.arena_name);
+	EXPECT_EQ(other == AMXRT_ISA_AVX2 &&
+				  amxrt_isa_usable(AMXRT_ISA_AVX2, NULL, 0) ?
+			  2 :
+			  3,
+		  model_arenas(a, 8));
+}
+
+TEST_F(marena, off_creates_none)
+{
+	struct amxrt_arena_info a[4];
+
+	LOAD(AMXRT_LOAD_ARENA_OFF, -1);
+	EXPECT_STREQ("off", self->r->st.arena);
+	EXPECT_STREQ("", self->r->st.arena_name);
+	LOAD(-1, -1); /* NULL params: off, as before arenas */
+	EXPECT_EQ(AMXRT_LOAD_ARENA_NONE, self->r->st.arena_state);
+	EXPECT_STREQ("off", self->r->st.arena);
+	EXPECT_EQ(0, model_arenas(a, 4));
+	/* and a bad policy is refused */
+	load_in_child(self->r, self->model, 7, -1, 0);
+	EXPECT_EQ(-EINVAL, self->r->ret);
+	EXPECT_NE(NULL, strstr(self->r->err, "arena policy 7"))
+	TH_LOG("%s", self->r->err);
+}
+
+TEST_F(marena, unsealed_leftover_not_used)
+{
+	struct amxrt_arena_info a[4];
+	struct amxrt_arena *h;
+	float ref[MAX_VOCAB];
+	char name[64];
+	void *p;
+	int nv;
+
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	ASSERT_EQ(AMXRT_LOAD_ARENA_FILLED, self->r->st.arena_state);
+	nv = self->r->nv;
+	memcpy(ref, self->r->logits, sizeof(float) * nv);
+	snprintf(name, sizeof(name), "%s", self->r->st.arena_name);
+	ASSERT_EQ(0, amxrt_arena_destroy(name));
+
+	/* a fill that died: the name taken, unsealed, garbage in it */
+	ASSERT_EQ(0, amxrt_arena_create(name, 4 << 20, -1, 0, &h));
+	ASSERT_EQ(0, amxrt_arena_map(h, AMXRT_ARENA_MAP_WRITE, &p));
+	memset(p, 0x5a, 4 << 20);
+	amxrt_arena_close(h);
+
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, self->r->st.arena_state);
+	EXPECT_NE(NULL, strstr(self->r->st.arena, "unfinished fill"))
+	TH_LOG("%s", self->r->st.arena);
+	EXPECT_EQ(0, memcmp(ref, self->r->logits, sizeof(float) * nv));
+	ASSERT_EQ(1, model_arenas(a, 4));
+	EXPECT_EQ(1, a[0].sealed);
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state);
+	EXPECT_EQ(0, memcmp(ref, self->r->logits, sizeof(float) * nv));
+}
+
+TEST_F(marena, cancelled_fill_leaves_nothing)
+{
+	struct amxrt_arena_info a[4];
+
+	load_in_child(self->r, self->model, AMXRT_LOAD_ARENA_AUTO, -1, 1);
+	EXPECT_EQ(-ECANCELED, self->r->ret) TH_LOG("%s", self->r->err);
+	EXPECT_EQ(0, model_arenas(a, 4));
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, self->r->st.arena_state);
+}
+
+TEST_F(marena, no_persistent_backend)
+{
+	ASSERT_EQ(0, amxrt_arena_set_backend(AMXRT_ARENA_ANON_THP));
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_NONE, self->r->st.arena_state);
+	EXPECT_EQ(0, strncmp(self->r->st.arena,
+			     "no persistent arena backend: ", 29))
+	TH_LOG("%s", self->r->st.arena);
+	EXPECT_LT(0, self->r->st.bytes_read);
+	load_in_child(self->r, self->model, AMXRT_LOAD_ARENA_REQUIRE, -1, 0);
+	EXPECT_EQ(-ENOTSUP, self->r->ret);
+	EXPECT_NE(NULL, strstr(self->r->err, "model arena required: no "
+					     "persistent arena backend"))
+	TH_LOG("%s", self->r->err);
+	/* NUMA mirror keeps per-node copies: not in an arena */
+	ASSERT_EQ(0, amxrt_arena_set_backend(AMXRT_ARENA_HUGETLBFS));
+	ASSERT_EQ(0, amxrt_set_numa(AMXRT_NUMA_MIRROR, -1));
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_NONE, self->r->st.arena_state);
+	EXPECT_NE(NULL, strstr(self->r->st.arena, "NUMA mode mirror"))
+	TH_LOG("%s", self->r->st.arena);
+	amxrt_set_numa(AMXRT_NUMA_OFF, -1);
+}
+
+TEST_HARNESS_MAIN
