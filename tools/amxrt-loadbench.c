@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <amxrt/amxrt.h>
@@ -47,6 +48,12 @@ static void usage(FILE *f)
 		"  --direct 0|1       O_DIRECT off or on (sets AMXRT_IO_DIRECT;\n"
 		"                     default: on unless the file is cached)\n"
 		"  -t, --threads N    threads (default: one per online CPU)\n"
+		"  --arena            time restarts from a model arena\n"
+		"                     instead: each pass a new process, the\n"
+		"                     first fills the arena, the others map\n"
+		"                     it (needs the amxrt module or a\n"
+		"                     hugetlbfs); an arena it filled is\n"
+		"                     destroyed at the end\n"
 		"  -h, --help         print this help and exit\n"
 		"\n"
 		"Exit status: 0 success, 1 the file or the load failed, 2 usage.\n",
@@ -162,6 +169,39 @@ static void load_pass(const char *path, double *load, double *first,
 	amxrt_model_free(m);
 }
 
+/* A load pass in a new process, as a restart is. */
+static void load_pass_child(const char *path, double *load, double *first,
+			    struct amxrt_load_stats *st)
+{
+	struct {
+		double load, first;
+		struct amxrt_load_stats st;
+	} r;
+	int fd[2], status;
+	pid_t pid;
+
+	fflush(stdout);
+	if (pipe(fd))
+		tool_die(TOOL_EXIT_FAIL, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		tool_die(TOOL_EXIT_FAIL, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(fd[0]);
+		load_pass(path, &r.load, &r.first, &r.st);
+		_exit(write(fd[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	close(fd[1]);
+	if (read(fd[0], &r, sizeof(r)) != sizeof(r) ||
+	    waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		tool_die(TOOL_EXIT_FAIL, "the load pass (a child) failed");
+	close(fd[0]);
+	*load = r.load;
+	*first = r.first;
+	*st = r.st;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -225,6 +265,46 @@ static void run_cache(const char *path, int cold, int reps, uint64_t size)
 		st.note);
 }
 
+/*
+ * --arena: pass 0 (a new process) fills the arena, or hits one made
+ * before; then reps restarts, each a new process that maps it.
+ */
+static void run_arena(const char *path, int cold, int reps, uint64_t size,
+		      char *filled, size_t len)
+{
+	double ld[MAX_REPS], ft[MAX_REPS], l0, f0;
+	struct amxrt_load_stats st;
+	const char *cache = cold ? "cold" : "warm";
+	int i, p0;
+
+	if (cold)
+		make_cold(path);
+	load_pass_child(path, &l0, &f0, &st);
+	if (st.arena_state == AMXRT_LOAD_ARENA_NONE)
+		tool_die(TOOL_EXIT_FAIL, "%s: no model arena: %s", path,
+			 st.arena);
+	if (st.arena_state == AMXRT_LOAD_ARENA_FILLED)
+		snprintf(filled, len, "%s", st.arena_name);
+	p0 = st.arena_state;
+	fprintf(stderr, "%s, pass 0: arena %s\n", cache, st.arena);
+	for (i = 0; i < reps; i++) {
+		if (cold)
+			make_cold(path);
+		load_pass_child(path, &ld[i], &ft[i], &st);
+		if (st.arena_state != AMXRT_LOAD_ARENA_HIT)
+			tool_die(TOOL_EXIT_FAIL, "restart %d: arena %s", i + 1,
+				 st.arena);
+	}
+	row(p0 == AMXRT_LOAD_ARENA_FILLED ? "fill load" : "pass 0 load", cache,
+	    &l0, 1, size, 0);
+	row(p0 == AMXRT_LOAD_ARENA_FILLED ? "fill 1st" : "pass 0 1st", cache,
+	    &f0, 1, size, 0);
+	row("restart load", cache, ld, reps, size, 0);
+	row("restart 1st", cache, ft, reps, size, 0);
+	fprintf(stderr, "%s, restarts: arena %s; %.1f MiB read\n", cache,
+		st.arena, (double)st.bytes_read / 1048576.0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -237,12 +317,14 @@ int main(int argc, char **argv)
 		{ "depth", required_argument, NULL, 'Q' },
 		{ "direct", required_argument, NULL, 'O' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "arena", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model = NULL, *cache = "both";
+	char filled[64] = "";
 	struct stat sb;
-	int reps = 3, c;
+	int reps = 3, c, arena = 0;
 
 	tool_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "m:r:t:h", opts, NULL)) != -1) {
@@ -280,6 +362,10 @@ int main(int argc, char **argv)
 			tool_set_threads(
 				(int)tool_parse_long("-t", optarg, 1, 4096));
 			break;
+		case 'A':
+			arena = 1;
+			tool_arena = AMXRT_LOAD_ARENA_REQUIRE;
+			break;
 		case 'h':
 			usage(stdout);
 			return TOOL_EXIT_OK;
@@ -300,6 +386,18 @@ int main(int argc, char **argv)
 	       model, (double)sb.st_size / 1048576.0, amxrt_threads(), reps);
 	printf("| test         | cache | seconds: median (min..max) |     MB/s | vs read |\n");
 	printf("| ------------ | ----- | -------------------------- | -------- | ------- |\n");
+	if (arena) {
+		if (strcmp(cache, "warm"))
+			run_arena(model, 1, reps, (uint64_t)sb.st_size, filled,
+				  sizeof(filled));
+		if (strcmp(cache, "cold"))
+			run_arena(model, 0, reps, (uint64_t)sb.st_size, filled,
+				  sizeof(filled));
+		if (filled[0] && amxrt_arena_destroy(filled))
+			tool_die(TOOL_EXIT_FAIL, "destroy %s: %s", filled,
+				 amxrt_errmsg());
+		return TOOL_EXIT_OK;
+	}
 	if (strcmp(cache, "warm"))
 		run_cache(model, 1, reps, (uint64_t)sb.st_size);
 	if (strcmp(cache, "cold"))

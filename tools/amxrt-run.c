@@ -40,6 +40,7 @@ enum {
 	OPT_VERBOSE,
 	OPT_ISA,
 	OPT_NUMA,
+	OPT_NO_ARENA,
 	OPT_HELP,
 };
 
@@ -66,6 +67,7 @@ static const struct tool_opt opts[] = {
 	{ "-v|--verbose", 0, OPT_VERBOSE },
 	{ "--isa", 1, OPT_ISA },
 	{ "--numa", 1, OPT_NUMA },
+	{ "--no-arena", 0, OPT_NO_ARENA },
 	{ "-h|--help", 0, OPT_HELP },
 	{ NULL, 0, 0 },
 };
@@ -99,6 +101,10 @@ static void usage(void)
 	       "                          isolate (one node: NODE, default the\n"
 	       "                          first), mirror (a weight copy per\n"
 	       "                          node); default off\n"
+	       "  --no-arena              read and pack the weights, even where\n"
+	       "                          a persistent arena backend (the\n"
+	       "                          amxrt module, or hugetlbfs) could\n"
+	       "                          keep them packed between runs\n"
 	       "\n"
 	       "Sampling (llama-cli's defaults):\n"
 	       "  --temp T                temperature, 0 = greedy (0.8)\n"
@@ -123,8 +129,9 @@ static void usage(void)
 	       "Output:\n"
 	       "  --no-display-prompt     do not echo the prompt\n"
 	       "  -v, --verbose           path in use and why, model, weight\n"
-	       "                          placement, bytes of weights copied,\n"
-	       "                          NUMA placement and thread pinning\n"
+	       "                          placement, the arena decision, bytes\n"
+	       "                          of weights copied, NUMA placement\n"
+	       "                          and thread pinning\n"
 	       "  -h, --help              print this help and exit\n"
 	       "\n"
 	       "Environment:\n"
@@ -233,6 +240,9 @@ static void parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_NUMA:
 			a->numa = v;
+			break;
+		case OPT_NO_ARENA:
+			tool_arena = AMXRT_LOAD_ARENA_OFF;
 			break;
 		case OPT_HELP:
 			usage();
@@ -676,6 +686,7 @@ int main(int argc, char **argv)
 	int status;
 
 	tool_init(argc, argv);
+	tool_arena = AMXRT_LOAD_ARENA_AUTO; /* --no-arena: off */
 	parse_args(argc, argv, &a);
 	memset(&r, 0, sizeof(r));
 	r.a = &a;

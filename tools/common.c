@@ -200,9 +200,11 @@ int tool_progress(void *ctx, uint64_t done, uint64_t total)
 	return 0;
 }
 
+int tool_arena = AMXRT_LOAD_ARENA_OFF;
+
 struct amxrt_model *tool_load_model(const char *path, double *seconds)
 {
-	struct amxrt_model_params p = { NULL, NULL };
+	struct amxrt_model_params p = { .arena = tool_arena };
 	struct amxrt_model *m;
 	double t0 = tool_now();
 	int tty = isatty(STDERR_FILENO);
@@ -353,7 +355,13 @@ void tool_print_model(const struct amxrt_model *m)
 		amxrt_chat_template_name(tmpl) ?
 			amxrt_chat_template_name(tmpl) :
 			"not recognized");
-	if (!amxrt_model_load_stats(m, &ls))
+	if (!amxrt_model_load_stats(m, &ls) &&
+	    ls.arena_state == AMXRT_LOAD_ARENA_HIT)
+		fprintf(stderr,
+			"  load: %.3f s, the packed weights mapped from a "
+			"sealed arena, nothing read\n",
+			ls.seconds);
+	else if (!amxrt_model_load_stats(m, &ls))
 		fprintf(stderr,
 			"  load: %.3f s, %.1f MiB streamed in %.3f s with %s%s, "
 			"%s, %d x %.1f MiB reads%s%s\n",
@@ -363,6 +371,8 @@ void tool_print_model(const struct amxrt_model *m)
 			ls.direct ? "O_DIRECT" : "buffered", ls.depth,
 			(double)ls.chunk_bytes / 1048576.0,
 			ls.note[0] ? "; " : "", ls.note);
+	if (!amxrt_model_load_stats(m, &ls))
+		fprintf(stderr, "  arena: %s\n", ls.arena);
 
 	n = amxrt_model_placement_count(m);
 	for (i = 0; i < n; i++) {

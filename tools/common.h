@@ -63,6 +63,9 @@ int tool_progress(void *ctx, uint64_t done, uint64_t total);
  * with TOOL_EXIT_FAIL and the library's reason on failure.
  */
 struct amxrt_model *tool_load_model(const char *path, double *seconds);
+/* tool_load_model()'s model arena policy (enum amxrt_load_arena); off
+ * unless the tool sets it (amxrt-run: auto, --no-arena: off). */
+extern int tool_arena;
 
 /* A whole file, NUL-terminated (length in *len); exits on failure. */
 char *tool_read_file(const char *path, size_t *len);
