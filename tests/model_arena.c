@@ -187,6 +187,23 @@ static int cancel_at_half(void *ctx, uint64_t done, uint64_t total)
 	return done > 0 && done >= total / 2;
 }
 
+/* stall: at half way, say so on stall_fd[0]'s pipe, wait for a byte */
+static int stall_fd[2] = { -1, -1 };
+
+static int stall_at_half(void *ctx, uint64_t done, uint64_t total)
+{
+	static int stalled;
+	char c = 's';
+
+	if (!stalled && done > 0 && done >= total / 2) {
+		stalled = 1;
+		if (write(stall_fd[1], &c, 1) != 1 ||
+		    read(stall_fd[0], &c, 1) != 1)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * In a child process: set the ISA (-1: leave it), load path with policy
  * (-1: NULL params), decode a few tokens, and give back the report and
@@ -209,8 +226,10 @@ static void load_in_child(struct res *r, const char *path, int policy, int isa,
 	pid = fork();
 	if (pid == 0) {
 		mp.arena = policy;
-		if (cancel)
+		if (cancel == 1)
 			mp.progress = cancel_at_half;
+		if (cancel == 2)
+			mp.progress = stall_at_half;
 		if (isa >= 0 && amxrt_isa_set(isa))
 			_exit(1);
 		r->ret = amxrt_model_load(path, policy < 0 ? NULL : &mp, &m);
@@ -230,7 +249,7 @@ static void load_in_child(struct res *r, const char *path, int policy, int isa,
 		amxrt_model_free(m);
 		_exit(0);
 	}
-	if (pid > 0)
+	if (pid > 0 && cancel != 2)
 		waitpid(pid, &st, 0);
 }
 
@@ -405,6 +424,43 @@ TEST_F(marena, unsealed_leftover_not_used)
 	EXPECT_EQ(0, memcmp(ref, self->r->logits, sizeof(float) * nv));
 }
 
+/* A fill in progress in another process is left alone, then hit. */
+TEST_F(marena, fill_in_progress_left_alone)
+{
+	struct res *r2 = mmap(NULL, sizeof(*r2), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int to_filler[2], from_filler[2], st;
+	char c;
+
+	ASSERT_NE(MAP_FAILED, r2);
+	ASSERT_EQ(0, pipe(to_filler));
+	ASSERT_EQ(0, pipe(from_filler));
+	/* the filler's child reads to_filler, writes from_filler */
+	stall_fd[0] = to_filler[0];
+	stall_fd[1] = from_filler[1];
+	load_in_child(r2, self->model, AMXRT_LOAD_ARENA_AUTO, -1, 2);
+	ASSERT_EQ(1, read(from_filler[0], &c, 1)); /* stalled half way */
+
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_NONE, self->r->st.arena_state);
+	EXPECT_NE(NULL, strstr(self->r->st.arena, "is being filled by process"))
+	TH_LOG("%s", self->r->st.arena);
+
+	ASSERT_EQ(1, write(to_filler[1], "g", 1));
+	wait(&st);
+	EXPECT_EQ(0, r2->ret) TH_LOG("%s", r2->err);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, r2->st.arena_state);
+	EXPECT_EQ(0, memcmp(r2->logits, self->r->logits,
+			    sizeof(float) * self->r->nv));
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state);
+	close(to_filler[0]);
+	close(to_filler[1]);
+	close(from_filler[0]);
+	close(from_filler[1]);
+	munmap(r2, sizeof(*r2));
+}
+
 TEST_F(marena, cancelled_fill_leaves_nothing)
 {
 	struct amxrt_arena_info a[4];
@@ -412,6 +468,34 @@ TEST_F(marena, cancelled_fill_leaves_nothing)
 	load_in_child(self->r, self->model, AMXRT_LOAD_ARENA_AUTO, -1, 1);
 	EXPECT_EQ(-ECANCELED, self->r->ret) TH_LOG("%s", self->r->err);
 	EXPECT_EQ(0, model_arenas(a, 4));
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, self->r->st.arena_state);
+}
+
+TEST_F(marena, pool_too_small)
+{
+	long fr = read_long(HP "free_hugepages");
+	struct amxrt_arena *h;
+	char name[64];
+
+	if (!self->mnt[0] || read_long(HP "nr_overcommit_hugepages") != 0)
+		SKIP(return, "needs root and no overcommit hugepages: takes "
+			     "every free hugepage for a while");
+	ASSERT_LT(0, fr);
+	/* every free page taken: a model arena cannot be created */
+	snprintf(name, sizeof(name), "t%d-hog", (int)getpid());
+	ASSERT_EQ(0, amxrt_arena_create(name, (uint64_t)fr << 21, -1, 0, &h))
+	TH_LOG("%s", amxrt_errmsg());
+	amxrt_arena_close(h);
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_NONE, self->r->st.arena_state);
+	EXPECT_EQ(0, strncmp(self->r->st.arena, "not used: ", 10))
+	TH_LOG("%s", self->r->st.arena);
+	EXPECT_LT(0, self->r->st.bytes_read);
+	load_in_child(self->r, self->model, AMXRT_LOAD_ARENA_REQUIRE, -1, 0);
+	EXPECT_EQ(-ENOMEM, self->r->ret) TH_LOG("%s", self->r->err);
+	EXPECT_NE(NULL, strstr(self->r->err, "model arena required"));
+	EXPECT_EQ(0, amxrt_arena_destroy(name));
 	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
 	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, self->r->st.arena_state);
 }
