@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,8 +210,8 @@ static int stall_at_half(void *ctx, uint64_t done, uint64_t total)
  * (-1: NULL params), decode a few tokens, and give back the report and
  * the logits. cancel: the progress callback cancels half way.
  */
-static void load_in_child(struct res *r, const char *path, int policy, int isa,
-			  int cancel)
+static pid_t load_in_child(struct res *r, const char *path, int policy, int isa,
+			   int cancel)
 {
 	static const int32_t toks[] = { 1, 7, 42, 260, 3, 99 };
 	struct amxrt_model_params mp = { 0 };
@@ -251,6 +252,7 @@ static void load_in_child(struct res *r, const char *path, int policy, int isa,
 	}
 	if (pid > 0 && cancel != 2)
 		waitpid(pid, &st, 0);
+	return pid;
 }
 
 #define LOAD(policy, isa)                                              \
@@ -452,6 +454,42 @@ TEST_F(marena, fill_in_progress_left_alone)
 	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, r2->st.arena_state);
 	EXPECT_EQ(0, memcmp(r2->logits, self->r->logits,
 			    sizeof(float) * self->r->nv));
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state);
+	close(to_filler[0]);
+	close(to_filler[1]);
+	close(from_filler[0]);
+	close(from_filler[1]);
+	munmap(r2, sizeof(*r2));
+}
+
+/* A filler killed half way leaves an unsealed arena: refilled. */
+TEST_F(marena, killed_fill_refilled)
+{
+	struct res *r2 = mmap(NULL, sizeof(*r2), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct amxrt_arena_info a[4];
+	int to_filler[2], from_filler[2], st;
+	pid_t pid;
+	char c;
+
+	ASSERT_NE(MAP_FAILED, r2);
+	ASSERT_EQ(0, pipe(to_filler));
+	ASSERT_EQ(0, pipe(from_filler));
+	stall_fd[0] = to_filler[0];
+	stall_fd[1] = from_filler[1];
+	pid = load_in_child(r2, self->model, AMXRT_LOAD_ARENA_AUTO, -1, 2);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, read(from_filler[0], &c, 1));
+	ASSERT_EQ(1, model_arenas(a, 4));
+	EXPECT_EQ(0, a[0].sealed);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+
+	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
+	EXPECT_EQ(AMXRT_LOAD_ARENA_FILLED, self->r->st.arena_state);
+	EXPECT_NE(NULL, strstr(self->r->st.arena, "unfinished fill"))
+	TH_LOG("%s", self->r->st.arena);
 	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
 	EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state);
 	close(to_filler[0]);

@@ -298,8 +298,8 @@ static int live_filler(struct amxrt_arena *a)
 	if (amxrt_arena_map(a, 0, &p))
 		return 0;
 	h = p;
+	/* this process too: another thread's load of the same model */
 	if (!memcmp(h->magic, MAGIC, sizeof(MAGIC)) && h->filler_pid > 0 &&
-	    h->filler_pid != getpid() &&
 	    (!kill(h->filler_pid, 0) || errno == EPERM))
 		pid = h->filler_pid;
 	amxrt_arena_unmap(a, p);
