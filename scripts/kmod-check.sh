@@ -86,7 +86,7 @@ fi
 
 KSFT=$SRC/build/kselftest
 if [ ! -r "$KSFT/kselftest_harness.h" ]; then
-	make -s -C "$SRC" kselftest-headers >/dev/null 2>&1 ||
+	make -s -C "$SRC" kselftest-headers SAN=0 BUILD=build >/dev/null 2>&1 ||
 		die "no kselftest headers ($KSFT_TARBALL)"
 fi
 
