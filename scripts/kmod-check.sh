@@ -108,7 +108,7 @@ for c in "$SRC"/tests/kmod/*.c; do
 done
 # The libamxrt arena tests (host fallbacks) and NUMA tests (two nodes
 # here) also run in the guest.
-for t in arena numa; do
+for t in arena numa model_arena; do
 	[ -f "$SRC/tests/$t.c" ] || continue
 	make -s -C "$SRC" lib SAN=0 BUILD=build >>"$VMDIR/kmod-build.log" 2>&1 &&
 		# shellcheck disable=SC2086
