@@ -152,7 +152,7 @@ static int cmd_list(void)
 {
 	struct amxrt_arena_info *infos = NULL;
 	char size[32], node[16], placed[16];
-	int n, m, i, b = amxrt_arena_default_backend();
+	int n, m, i, w = 32, b = amxrt_arena_default_backend();
 
 	n = amxrt_arena_list(NULL, 0);
 	if (n < 0)
@@ -167,13 +167,16 @@ static int cmd_list(void)
 		n = m < n + 8 ? m : n + 8;
 	}
 	printf("backend: %s\n", amxrt_arena_backend_name(b));
-	printf("%-32s %10s %5s %6s %6s %5s\n", "NAME", "SIZE", "NODE", "PLACED",
-	       "SEALED", "MAPS");
+	for (i = 0; i < n; i++) /* model arenas' names are 41 long */
+		if ((int)strlen(infos[i].name) > w)
+			w = (int)strlen(infos[i].name);
+	printf("%-*s %10s %5s %6s %6s %5s\n", w, "NAME", "SIZE", "NODE",
+	       "PLACED", "SEALED", "MAPS");
 	for (i = 0; i < n; i++) {
 		const struct amxrt_arena_info *in = &infos[i];
 
 		human(in->size, size, sizeof(size));
-		printf("%-32s %10s %5s %6s %6s %5d\n", in->name, size,
+		printf("%-*s %10s %5s %6s %6s %5d\n", w, in->name, size,
 		       node_str(in->node, node, sizeof(node)),
 		       node_str(in->placed_node, placed, sizeof(placed)),
 		       in->sealed ? "yes" : "no", in->map_count);
