@@ -18,111 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "tool_helpers.h"
 
 #include <amxrt/amxrt.h>
 
 #define HP "/sys/kernel/mm/hugepages/hugepages-2048kB/"
-
-static char tool[512];
-
-/* BUILD/tests/arena_tool -> BUILD/bin/amxrt-arena. 0 if unknown. */
-static int exe_sibling(void)
-{
-	char self[400];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return 0;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return 0;
-	*slash = '\0';
-	snprintf(tool, sizeof(tool), "%s/../bin/amxrt-arena", self);
-	return 1;
-}
-
-static int find_tool(char *why, size_t len)
-{
-	const char *bin = getenv("AMXRT_BIN");
-	const char *src = getenv("AMXRT_SRCDIR");
-
-	if (bin && *bin)
-		snprintf(tool, sizeof(tool), "%s/amxrt-arena", bin);
-	else if (src && *src)
-		snprintf(tool, sizeof(tool), "%s/build/bin/amxrt-arena", src);
-	else if (!exe_sibling())
-		snprintf(why, len,
-			 "AMXRT_BIN and AMXRT_SRCDIR are unset and "
-			 "/proc/self/exe is unreadable");
-	if (!tool[0])
-		return -1;
-	if (access(tool, X_OK)) {
-		snprintf(why, len, "%s: %s", tool, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-struct run {
-	char out[16384], err[4096];
-	int status; /* exit status, or -1 */
-};
-
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
-
-/* Run "env ENV tool ARGS", stdout and stderr apart. */
-static void run_tool(struct run *r, const char *env, const char *args)
-{
-	char errfile[] = "/tmp/amxrt-arena-err.XXXXXX";
-	char cmd[8192];
-	FILE *p;
-	size_t n;
-	int fd, st;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	fd = mkstemp(errfile);
-	if (fd < 0)
-		return;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "env %s '%s' %s 2>'%s'", env, tool, args,
-		 errfile);
-	p = popen(cmd, "r");
-	if (p) {
-		n = fread(r->out, 1, sizeof(r->out) - 1, p);
-		r->out[n] = '\0';
-		st = pclose(p);
-		if (st != -1 && WIFEXITED(st))
-			r->status = WEXITSTATUS(st);
-	}
-	slurp(errfile, r->err, sizeof(r->err));
-	unlink(errfile);
-}
-
-static int lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
 
 static long read_long(const char *path)
 {
@@ -147,11 +50,11 @@ static void write_long(const char *path, long v)
 	}
 }
 
-#define NEED_TOOL()                                \
-	do {                                       \
-		char why_[900];                    \
-		if (find_tool(why_, sizeof(why_))) \
-			SKIP(return, "%s", why_);  \
+#define NEED_TOOL()                                               \
+	do {                                                      \
+		char why_[900];                                   \
+		if (find_tool("amxrt-arena", why_, sizeof(why_))) \
+			SKIP(return, "%s", why_);                 \
 	} while (0)
 
 /* The arena's line in "list" output, or NULL. */

@@ -19,131 +19,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "tool_helpers.h"
 
 #include <amxrt/amxrt.h>
 
-static char tool[512];
-
-static int find_tool(char *why, size_t len)
-{
-	const char *bin = getenv("AMXRT_BIN");
-	const char *src = getenv("AMXRT_SRCDIR");
-	char self[400], *slash;
-	ssize_t n;
-
-	if (bin && *bin) {
-		snprintf(tool, sizeof(tool), "%s/amxrt-bench", bin);
-	} else if (src && *src) {
-		snprintf(tool, sizeof(tool), "%s/build/bin/amxrt-bench", src);
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0) {
-			snprintf(
-				why, len,
-				"AMXRT_BIN and AMXRT_SRCDIR are unset and /proc/self/exe is unreadable");
-			return -1;
-		}
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash)
-			*slash = '\0';
-		snprintf(tool, sizeof(tool), "%s/../bin/amxrt-bench", self);
-	}
-	if (access(tool, X_OK)) {
-		snprintf(why, len, "%s: %s", tool, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-struct run {
-	char out[65536], err[4096];
-	int status; /* exit status, or -1 */
-};
-
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
-
-/* Run "tool ARGS", stdout and stderr apart. */
-static void run_tool(struct run *r, const char *args)
-{
-	char errfile[] = "/tmp/amxrt-bench-err.XXXXXX";
-	char cmd[4096];
-	FILE *p;
-	size_t n;
-	int fd, st;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	fd = mkstemp(errfile);
-	if (fd < 0)
-		return;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "env -u AMXRT_ISA '%s' %s 2>'%s'", tool,
-		 args, errfile);
-	p = popen(cmd, "r");
-	if (p) {
-		n = fread(r->out, 1, sizeof(r->out) - 1, p);
-		r->out[n] = '\0';
-		st = pclose(p);
-		if (st != -1 && WIFEXITED(st))
-			r->status = WEXITSTATUS(st);
-	}
-	slurp(errfile, r->err, sizeof(r->err));
-	unlink(errfile);
-}
-
-static int count(const char *s, char c)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == c;
-	return n;
-}
-
-/* Copy cell i (0-based) of a table row "| a | b | ... |" into buf. */
-static int cell(const char *row, int i, char *buf, size_t len)
-{
-	const char *s = row, *e;
-	size_t n;
-
-	for (; i >= 0; i--) {
-		s = strchr(s, '|');
-		if (!s)
-			return -1;
-		s++;
-	}
-	e = strchr(s, '|');
-	if (!e)
-		return -1;
-	while (*s == ' ')
-		s++;
-	n = (size_t)(e - s);
-	while (n && s[n - 1] == ' ')
-		n--;
-	snprintf(buf, len, "%.*s", (int)n, s);
-	return 0;
-}
-
-#define NEED_TOOL()                                \
-	do {                                       \
-		char why_[900];                    \
-		if (find_tool(why_, sizeof(why_))) \
-			SKIP(return, "%s", why_);  \
+#define NEED_TOOL()                                               \
+	do {                                                      \
+		char why_[900];                                   \
+		if (find_tool("amxrt-bench", why_, sizeof(why_))) \
+			SKIP(return, "%s", why_);                 \
 	} while (0)
 
 static const char header[] =
@@ -272,7 +159,7 @@ TEST(table)
 	ASSERT_EQ(0, load_info(path, &info));
 	snprintf(args, sizeof(args),
 		 "-m '%s' -p 16 -n 4 -r 1 -t 2 --limits-time 0.05", path);
-	run_tool(r, args);
+	run_tool(r, "-u AMXRT_ISA", args);
 	TH_LOG("exit %d, stderr \"%s\"", r->status, r->err);
 	ASSERT_EQ(0, r->status);
 	EXPECT_STREQ("", r->err);
@@ -307,7 +194,7 @@ TEST(models_and_lists)
 		args, sizeof(args),
 		"model -m '%s' --model '%s' -p 8,4 -n 0 -r 2 -t 1 --limits-time 0.05",
 		path, path);
-	run_tool(r, args);
+	run_tool(r, "-u AMXRT_ISA", args);
 	TH_LOG("exit %d, stderr \"%s\"", r->status, r->err);
 	ASSERT_EQ(0, r->status);
 	EXPECT_NE(NULL, check_table(_metadata, r->out, &info, tests, 4, 1));
@@ -317,7 +204,7 @@ TEST(models_and_lists)
 
 	snprintf(args, sizeof(args),
 		 "-m '%s' -p 0 -n 2 -r 1 -t 1 --limits-time 0.05", path);
-	run_tool(r, args);
+	run_tool(r, "-u AMXRT_ISA", args);
 	ASSERT_EQ(0, r->status);
 	EXPECT_NE(NULL, check_table(_metadata, r->out, &info, tg_only, 1, 1));
 	EXPECT_EQ(NULL, strstr(r->out, "| pp"));
@@ -340,7 +227,7 @@ TEST(batch_sizes)
 		args, sizeof(args),
 		"-m '%s' -p 20 -n 0 -b 8 -ub 3 -r 1 -t 2 --seed 7 --limits-time 0.05",
 		path);
-	run_tool(r, args);
+	run_tool(r, "-u AMXRT_ISA", args);
 	TH_LOG("exit %d, stderr \"%s\"", r->status, r->err);
 	ASSERT_EQ(0, r->status);
 	EXPECT_NE(NULL, strstr(r->out, "batch 8, micro-batch 3"));
@@ -355,7 +242,7 @@ TEST(help)
 
 	NEED_TOOL();
 	ASSERT_NE(NULL, r);
-	run_tool(r, "-h");
+	run_tool(r, "-u AMXRT_ISA", "-h");
 	ASSERT_EQ(0, r->status);
 	EXPECT_NE(NULL, strstr(r->out, "amxrt-bench [model] -m FILE"));
 	EXPECT_NE(NULL, strstr(r->out, "-ub, --ubatch-size N"));
@@ -399,7 +286,7 @@ TEST(bad_input_fails_with_one_line)
 	src[strlen(src) - 1] = '\0';
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(args, sizeof(args), bad[i], i < 18 ? path : src);
-		run_tool(r, args);
+		run_tool(r, "-u AMXRT_ISA", args);
 		TH_LOG("'%s': exit %d, stderr \"%.*s\"", args, r->status,
 		       (int)strcspn(r->err, "\n"), r->err);
 		EXPECT_NE(0, r->status);

@@ -12,135 +12,21 @@
  * $AMXRT_SRCDIR/build/bin/amxrt-bench, else ../bin/amxrt-bench next to
  * this program (BUILD/tests/bench_tool).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "tool_helpers.h"
 
 #include <amxrt/amxrt.h>
 
-static char tool[512];
-
-static int find_tool(char *why, size_t len)
-{
-	const char *bin = getenv("AMXRT_BIN");
-	const char *src = getenv("AMXRT_SRCDIR");
-	char self[400], *slash;
-	ssize_t n;
-
-	if (bin && *bin) {
-		snprintf(tool, sizeof(tool), "%s/amxrt-bench", bin);
-	} else if (src && *src) {
-		snprintf(tool, sizeof(tool), "%s/build/bin/amxrt-bench", src);
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0) {
-			snprintf(
-				why, len,
-				"AMXRT_BIN and AMXRT_SRCDIR are unset and /proc/self/exe is unreadable");
-			return -1;
-		}
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash)
-			*slash = '\0';
-		snprintf(tool, sizeof(tool), "%s/../bin/amxrt-bench", self);
-	}
-	if (access(tool, X_OK)) {
-		snprintf(why, len, "%s: %s", tool, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-struct run {
-	char out[65536], err[4096];
-	int status; /* exit status, or -1 */
-};
-
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
-
-/* Run "tool ARGS", stdout and stderr apart. */
-static void run_tool(struct run *r, const char *args)
-{
-	char errfile[] = "/tmp/amxrt-bench-err.XXXXXX";
-	char cmd[4096];
-	FILE *p;
-	size_t n;
-	int fd, st;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	fd = mkstemp(errfile);
-	if (fd < 0)
-		return;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "env -u AMXRT_ISA '%s' %s 2>'%s'", tool,
-		 args, errfile);
-	p = popen(cmd, "r");
-	if (p) {
-		n = fread(r->out, 1, sizeof(r->out) - 1, p);
-		r->out[n] = '\0';
-		st = pclose(p);
-		if (st != -1 && WIFEXITED(st))
-			r->status = WEXITSTATUS(st);
-	}
-	slurp(errfile, r->err, sizeof(r->err));
-	unlink(errfile);
-}
-
-static int count(const char *s, char c)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == c;
-	return n;
-}
-
-/* Copy cell i (0-based) of a table row "| a | b | ... |" into buf. */
-static int cell(const char *row, int i, char *buf, size_t len)
-{
-	const char *s = row, *e;
-	size_t n;
-
-	for (; i >= 0; i--) {
-		s = strchr(s, '|');
-		if (!s)
-			return -1;
-		s++;
-	}
-	e = strchr(s, '|');
-	if (!e)
-		return -1;
-	while (*s == ' ')
-		s++;
-	n = (size_t)(e - s);
-	while (n && s[n - 1] == ' ')
-		n--;
-	snprintf(buf, len, "%.*s", (int)n, s);
-	return 0;
-}
-
-#define NEED_TOOL()                                \
-	do {                                       \
-		char why_[900];                    \
-		if (find_tool(why_, sizeof(why_))) \
-			SKIP(return, "%s", why_);  \
+#define NEED_TOOL()                                               \
+	do {                                                      \
+		char why_[900];                                   \
+		if (find_tool("amxrt-bench", why_, sizeof(why_))) \
+			SKIP(return, "%s", why_);                 \
 	} while (0)
 
 static const char note[] =
@@ -161,7 +47,7 @@ TEST(gemm_table)
 	NEED_TOOL();
 	ASSERT_NE(NULL, r);
 	run_tool(
-		r,
+		r, "-u AMXRT_ISA",
 		"gemm --types q4_0,f32 --shapes 40x64,17x32 -m 1,3 -r 1 --warm --limits-time 0.05");
 	TH_LOG("exit %d, stderr \"%s\"", r->status, r->err);
 	ASSERT_EQ(0, r->status);
@@ -219,7 +105,7 @@ TEST(gemm_cold_row)
 	NEED_TOOL();
 	ASSERT_NE(NULL, r);
 	run_tool(
-		r,
+		r, "-u AMXRT_ISA",
 		"gemm --types q8_0 --shapes 16x32 -m 1 -r 1 --limits-time 0.05");
 	ASSERT_EQ(0, r->status);
 	EXPECT_NE(NULL, strstr(r->out, "cold caches"));
@@ -233,10 +119,10 @@ TEST(help)
 
 	NEED_TOOL();
 	ASSERT_NE(NULL, r);
-	run_tool(r, "--help");
+	run_tool(r, "-u AMXRT_ISA", "--help");
 	ASSERT_EQ(0, r->status);
 	EXPECT_NE(NULL, strstr(r->out, "usage: amxrt-bench gemm"));
-	run_tool(r, "gemm -h");
+	run_tool(r, "-u AMXRT_ISA", "gemm -h");
 	ASSERT_EQ(0, r->status);
 	EXPECT_NE(NULL, strstr(r->out, "--shapes"));
 	free(r);
@@ -269,7 +155,7 @@ TEST(bad_flags_fail_with_one_line)
 	NEED_TOOL();
 	ASSERT_NE(NULL, r);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		run_tool(r, bad[i]);
+		run_tool(r, "-u AMXRT_ISA", bad[i]);
 		TH_LOG("'%s': exit %d, stderr \"%.*s\"", bad[i], r->status,
 		       (int)strcspn(r->err, "\n"), r->err);
 		EXPECT_NE(0, r->status);
@@ -286,7 +172,7 @@ TEST(bad_flags_fail_with_one_line)
 			continue;
 		snprintf(args, sizeof(args), "gemm --isa %s",
 			 amxrt_isa_name((enum amxrt_isa)i));
-		run_tool(r, args);
+		run_tool(r, "-u AMXRT_ISA", args);
 		TH_LOG("'%s': exit %d, stderr \"%.*s\"", args, r->status,
 		       (int)strcspn(r->err, "\n"), r->err);
 		EXPECT_NE(0, r->status);

@@ -11,114 +11,15 @@
  * $AMXRT_SRCDIR/build/bin/amxrt-info, else ../bin/amxrt-info next to this
  * program (BUILD/tests/info_tool).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "tool_helpers.h"
 
 #include <amxrt/amxrt.h>
-
-static char tool[512];
-
-/* BUILD/tests/info_tool -> BUILD/bin/amxrt-info. Returns 0 if unknown. */
-static int exe_sibling(void)
-{
-	char self[400];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return 0;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return 0;
-	*slash = '\0';
-	snprintf(tool, sizeof(tool), "%s/../bin/amxrt-info", self);
-	return 1;
-}
-
-/* Find the tool; returns 0 or a reason (for SKIP) in why. */
-static int find_tool(char *why, size_t len)
-{
-	const char *bin = getenv("AMXRT_BIN");
-	const char *src = getenv("AMXRT_SRCDIR");
-
-	if (bin && *bin)
-		snprintf(tool, sizeof(tool), "%s/amxrt-info", bin);
-	else if (src && *src)
-		snprintf(tool, sizeof(tool), "%s/build/bin/amxrt-info", src);
-	else if (!exe_sibling())
-		snprintf(why, len,
-			 "AMXRT_BIN and AMXRT_SRCDIR are unset and "
-			 "/proc/self/exe is unreadable");
-	if (!tool[0])
-		return -1;
-	if (access(tool, X_OK)) {
-		snprintf(why, len, "%s: %s", tool, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-struct run {
-	char out[16384], err[4096];
-	int status; /* exit status, or -1 */
-};
-
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
-
-/* Run "env ENV tool ARGS" through popen, stdout and stderr apart. */
-static void run_tool(struct run *r, const char *env, const char *args)
-{
-	char errfile[] = "/tmp/amxrt-info-err.XXXXXX";
-	char cmd[8192];
-	FILE *p;
-	size_t n;
-	int fd, st;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	fd = mkstemp(errfile);
-	if (fd < 0)
-		return;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "env -u AMXRT_ISA %s '%s' %s 2>'%s'", env,
-		 tool, args, errfile);
-	p = popen(cmd, "r");
-	if (p) {
-		n = fread(r->out, 1, sizeof(r->out) - 1, p);
-		r->out[n] = '\0';
-		st = pclose(p);
-		if (st != -1 && WIFEXITED(st))
-			r->status = WEXITSTATUS(st);
-	}
-	slurp(errfile, r->err, sizeof(r->err));
-	unlink(errfile);
-}
-
-static int lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
 
 /* The line of out that starts with key (after spaces), or NULL. */
 static const char *line_of(const char *out, const char *key, char *buf,
@@ -140,11 +41,11 @@ static const char *line_of(const char *out, const char *key, char *buf,
 	return NULL;
 }
 
-#define NEED_TOOL()                                \
-	do {                                       \
-		char why_[900];                    \
-		if (find_tool(why_, sizeof(why_))) \
-			SKIP(return, "%s", why_);  \
+#define NEED_TOOL()                                              \
+	do {                                                     \
+		char why_[900];                                  \
+		if (find_tool("amxrt-info", why_, sizeof(why_))) \
+			SKIP(return, "%s", why_);                \
 	} while (0)
 
 TEST(report_names_chosen_path)
@@ -157,7 +58,7 @@ TEST(report_names_chosen_path)
 	unsetenv("AMXRT_ISA");
 	isa = amxrt_isa();
 	ASSERT_LE(0, isa);
-	run_tool(&r, "", "");
+	run_tool(&r, "-u AMXRT_ISA", "");
 	TH_LOG("exit %d, stderr \"%s\"", r.status, r.err);
 	ASSERT_EQ(0, r.status);
 	EXPECT_STREQ("", r.err);
@@ -181,7 +82,7 @@ TEST(report_explains_amx)
 
 	NEED_TOOL();
 	amxrt_cpu_detect(&ci);
-	run_tool(&r, "", "");
+	run_tool(&r, "-u AMXRT_ISA", "");
 	ASSERT_EQ(0, r.status);
 	ASSERT_NE(NULL, line_of(r.out, "tile request", line, sizeof(line)));
 	TH_LOG("%s", line);
@@ -209,13 +110,13 @@ TEST(quiet_prints_one_line)
 
 	NEED_TOOL();
 	unsetenv("AMXRT_ISA");
-	run_tool(&r, "", "-q");
+	run_tool(&r, "-u AMXRT_ISA", "-q");
 	ASSERT_EQ(0, r.status);
 	snprintf(want, sizeof(want), "isa: %s\n", amxrt_isa_name(amxrt_isa()));
 	EXPECT_STREQ(want, r.out);
 	EXPECT_STREQ("", r.err);
 
-	run_tool(&r, "", "--isa generic -q");
+	run_tool(&r, "-u AMXRT_ISA", "--isa generic -q");
 	ASSERT_EQ(0, r.status);
 	EXPECT_STREQ("isa: generic\n", r.out);
 }
@@ -225,7 +126,7 @@ TEST(unknown_isa_is_one_line_error)
 	struct run r;
 
 	NEED_TOOL();
-	run_tool(&r, "", "--isa bogus");
+	run_tool(&r, "-u AMXRT_ISA", "--isa bogus");
 	TH_LOG("exit %d, stderr \"%s\"", r.status, r.err);
 	EXPECT_EQ(2, r.status);
 	EXPECT_STREQ("", r.out);
@@ -242,7 +143,7 @@ TEST(bad_options_are_one_line_errors)
 
 	NEED_TOOL();
 	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
-		run_tool(&r, "", args[i]);
+		run_tool(&r, "-u AMXRT_ISA", args[i]);
 		TH_LOG("%s: exit %d, stderr \"%s\"", args[i], r.status, r.err);
 		EXPECT_EQ(2, r.status);
 		EXPECT_STREQ("", r.out);
@@ -255,7 +156,7 @@ TEST(env_unknown_isa_fails)
 	struct run r;
 
 	NEED_TOOL();
-	run_tool(&r, "AMXRT_ISA=bogus", "-q");
+	run_tool(&r, "-u AMXRT_ISA AMXRT_ISA=bogus", "-q");
 	TH_LOG("exit %d, stderr \"%s\"", r.status, r.err);
 	EXPECT_EQ(1, r.status);
 	EXPECT_STREQ("", r.out);
@@ -263,7 +164,7 @@ TEST(env_unknown_isa_fails)
 	EXPECT_NE(NULL, strstr(r.err, "AMXRT_ISA=bogus"));
 
 	/* --isa overrides a bad AMXRT_ISA. */
-	run_tool(&r, "AMXRT_ISA=bogus", "-q --isa generic");
+	run_tool(&r, "-u AMXRT_ISA AMXRT_ISA=bogus", "-q --isa generic");
 	EXPECT_EQ(0, r.status);
 	EXPECT_STREQ("isa: generic\n", r.out);
 }
@@ -281,7 +182,7 @@ TEST(unusable_isa_says_why)
 	if (isa < 0)
 		SKIP(return, "every path can run on this machine");
 	snprintf(line, sizeof(line), "--isa %s", amxrt_isa_name(isa));
-	run_tool(&r, "", line);
+	run_tool(&r, "-u AMXRT_ISA", line);
 	TH_LOG("%s: exit %d, stderr \"%s\"", line, r.status, r.err);
 	EXPECT_EQ(1, r.status);
 	EXPECT_EQ(1, lines(r.err));
@@ -296,7 +197,7 @@ TEST(help_documents_exit_status)
 	struct run r;
 
 	NEED_TOOL();
-	run_tool(&r, "", "--help");
+	run_tool(&r, "-u AMXRT_ISA", "--help");
 	EXPECT_EQ(0, r.status);
 	EXPECT_NE(NULL, strstr(r.out, "Exit status"));
 	EXPECT_NE(NULL, strstr(r.out, "AMXRT_ISA"));

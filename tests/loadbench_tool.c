@@ -13,100 +13,29 @@
  * $AMXRT_SRCDIR/build/bin/amxrt-loadbench, else ../bin/ next to this
  * program (BUILD/tests/loadbench_tool).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "tool_helpers.h"
 
-static char tool[512], model[512];
+/* Each run starts without the I/O settings of the environment. */
+#define LB_ENV                                             \
+	"-u AMXRT_IO -u AMXRT_IO_CHUNK -u AMXRT_IO_DEPTH " \
+	"-u AMXRT_IO_DIRECT"
 
-static int find_tool(char *why, size_t len)
+static char model[512];
+
+/* amxrt-loadbench, and the model stories260K.gguf under AMXRT_SRCDIR. */
+static int find_tools(char *why, size_t len)
 {
-	const char *bin = getenv("AMXRT_BIN");
 	const char *src = getenv("AMXRT_SRCDIR");
-	char self[400], *slash;
-	ssize_t n;
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	if (bin && *bin)
-		snprintf(tool, sizeof(tool), "%s/amxrt-loadbench", bin);
-	else if (src && *src)
-		snprintf(tool, sizeof(tool), "%s/build/bin/amxrt-loadbench",
-			 src);
-	else
-		snprintf(tool, sizeof(tool), "%s/../bin/amxrt-loadbench", self);
 	snprintf(model, sizeof(model), "%s/models/stories260K.gguf",
 		 src && *src ? src : ".");
-	if (access(tool, X_OK)) {
-		snprintf(why, len, "%s: %s", tool, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-struct run {
-	char out[16384], err[4096];
-	int status; /* exit status, or -1 */
-};
-
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
-
-/* Run "tool ARGS", stdout and stderr apart. */
-static void run_tool(struct run *r, const char *args)
-{
-	char errfile[] = "/tmp/amxrt-loadbench-err.XXXXXX";
-	char cmd[2048];
-	FILE *p;
-	size_t n;
-	int fd, st;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	fd = mkstemp(errfile);
-	if (fd < 0)
-		return;
-	close(fd);
-	snprintf(cmd, sizeof(cmd),
-		 "env -u AMXRT_IO -u AMXRT_IO_CHUNK -u AMXRT_IO_DEPTH "
-		 "-u AMXRT_IO_DIRECT '%s' %s 2>'%s'",
-		 tool, args, errfile);
-	p = popen(cmd, "r");
-	if (p) {
-		n = fread(r->out, 1, sizeof(r->out) - 1, p);
-		r->out[n] = '\0';
-		st = pclose(p);
-		if (st != -1 && WIFEXITED(st))
-			r->status = WEXITSTATUS(st);
-	}
-	slurp(errfile, r->err, sizeof(r->err));
-	unlink(errfile);
-}
-
-static int count(const char *s, char c)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == c;
-	return n;
+	return find_tool("amxrt-loadbench", why, len);
 }
 
 /* The table row of test in cache state, or 0. */
@@ -125,11 +54,11 @@ static int find_row(const char *out, const char *test, const char *cache,
 	return 1;
 }
 
-#define NEED_TOOL()                                \
-	do {                                       \
-		char why_[900];                    \
-		if (find_tool(why_, sizeof(why_))) \
-			SKIP(return, "%s", why_);  \
+#define NEED_TOOL()                                 \
+	do {                                        \
+		char why_[900];                     \
+		if (find_tools(why_, sizeof(why_))) \
+			SKIP(return, "%s", why_);   \
 	} while (0)
 
 TEST(table_cold_and_warm)
@@ -144,7 +73,7 @@ TEST(table_cold_and_warm)
 	NEED_TOOL();
 	ASSERT_NE(NULL, r);
 	snprintf(args, sizeof(args), "-m '%s' -r 1 -t 1", model);
-	run_tool(r, args);
+	run_tool(r, LB_ENV, args);
 	TH_LOG("exit %d, stderr \"%s\"", r->status, r->err);
 	ASSERT_EQ(0, r->status);
 	EXPECT_NE(NULL, strstr(r->out, "| test "));
@@ -166,7 +95,7 @@ TEST(table_cold_and_warm)
 
 	snprintf(args, sizeof(args), "-m '%s' -r 1 --cache warm --io pread",
 		 model);
-	run_tool(r, args);
+	run_tool(r, LB_ENV, args);
 	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
 	EXPECT_NE(NULL, strstr(r->err, "warm: pread")) TH_LOG("%s", r->err);
 	EXPECT_EQ(NULL, strstr(r->out, "| cold "));
@@ -195,7 +124,7 @@ TEST(usage_and_errors)
 
 	NEED_TOOL();
 	ASSERT_NE(NULL, r);
-	run_tool(r, "--help");
+	run_tool(r, LB_ENV, "--help");
 	EXPECT_EQ(0, r->status);
 	EXPECT_NE(NULL, strstr(r->out, "Usage: "));
 	EXPECT_NE(NULL, strstr(r->out, "--drop-caches"));
@@ -208,7 +137,7 @@ TEST(usage_and_errors)
 				 m + 5);
 		else
 			snprintf(args, sizeof(args), "%s", bad[i].args);
-		run_tool(r, args);
+		run_tool(r, LB_ENV, args);
 		EXPECT_EQ(bad[i].status, r->status) TH_LOG("%s", args);
 		EXPECT_EQ(1, count(r->err, '\n'))
 		TH_LOG("%s: \"%s\"", args, r->err);

@@ -21,10 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "tool_helpers.h"
 
 #include <amxrt/amxrt.h>
 
@@ -100,61 +100,14 @@ static int find_dirs(char *why, size_t len)
 			SKIP(return, "%s", why_);  \
 	} while (0)
 
-struct run {
-	char out[65536], err[8192];
-	int status; /* exit status, or -1 */
-};
-
-static void slurp(const char *path, char *buf, size_t len)
+/* Run "BINDIR/NAME ARGS" with stdin holding input ("" when NULL). */
+static void run_bin(struct run *r, const char *name, const char *input,
+		    const char *args)
 {
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
+	char path[1100];
 
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
-
-/* Run "BINDIR/TOOL ARGS" with stdin holding input ("" when NULL). */
-static void run_tool(struct run *r, const char *tool, const char *input,
-		     const char *args)
-{
-	char errfile[] = "/tmp/amxrt-run-err.XXXXXX";
-	char infile[] = "/tmp/amxrt-run-in.XXXXXX";
-	char cmd[8192];
-	FILE *p;
-	size_t n;
-	int fd, st;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	fd = mkstemp(errfile);
-	if (fd < 0)
-		return;
-	close(fd);
-	fd = mkstemp(infile);
-	if (fd < 0) {
-		unlink(errfile);
-		return;
-	}
-	if (input && write(fd, input, strlen(input)) < 0)
-		input = NULL;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "env -u AMXRT_ISA '%s/%s' %s <'%s' 2>'%s'",
-		 bindir, tool, args, infile, errfile);
-	p = popen(cmd, "r");
-	if (p) {
-		n = fread(r->out, 1, sizeof(r->out) - 1, p);
-		r->out[n] = '\0';
-		st = pclose(p);
-		if (st != -1 && WIFEXITED(st))
-			r->status = WEXITSTATUS(st);
-	}
-	slurp(errfile, r->err, sizeof(r->err));
-	unlink(errfile);
-	unlink(infile);
+	snprintf(path, sizeof(path), "%s/%s", bindir, name);
+	run_cmd(r, "-u AMXRT_ISA", path, input ? input : "", args);
 }
 
 static void run_model(struct run *r, const char *tool, const char *input,
@@ -178,16 +131,7 @@ static void run_model(struct run *r, const char *tool, const char *input,
 	va_start(ap, fmt);
 	vsnprintf(args + n, sizeof(args) - (size_t)n, fmt, ap);
 	va_end(ap);
-	run_tool(r, tool, input, args);
-}
-
-static int lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
+	run_bin(r, tool, input, args);
 }
 
 static struct amxrt_model *load(struct __test_metadata *_metadata)
@@ -223,7 +167,7 @@ TEST(greedy_is_deterministic)
 		 "-m '%s/models/stories260K.gguf' -p '" PROMPT
 		 "' -n 48 --temp 0",
 		 srcdir);
-	run_tool(&c, "amxrt-run", NULL, args);
+	run_bin(&c, "amxrt-run", NULL, args);
 	ASSERT_EQ(0, c.status);
 	EXPECT_STREQ(a.out, c.out);
 	run_model(&c, "amxrt-run", NULL, "-p '" PROMPT "' -n 48 --temp 0 -t 2");
@@ -417,7 +361,7 @@ TEST(errors_are_one_line)
 	NEED_TOOLS();
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(args, sizeof(args), cases[i].args, srcdir);
-		run_tool(&a, "amxrt-run", NULL, args);
+		run_bin(&a, "amxrt-run", NULL, args);
 		TH_LOG("%s: exit %d, stderr \"%s\"", args, a.status, a.err);
 		EXPECT_EQ(cases[i].status, a.status);
 		EXPECT_EQ(1, lines(a.err));
@@ -454,13 +398,13 @@ TEST(help_documents_flags)
 	size_t i;
 
 	NEED_TOOLS();
-	run_tool(&a, "amxrt-run", NULL, "--help");
+	run_bin(&a, "amxrt-run", NULL, "--help");
 	EXPECT_EQ(0, a.status);
 	EXPECT_STREQ("", a.err);
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		EXPECT_NE(NULL, strstr(a.out, flags[i]))
 	TH_LOG("%s missing", flags[i]);
-	run_tool(&a, "amxrt-perplexity", NULL, "-h");
+	run_bin(&a, "amxrt-perplexity", NULL, "-h");
 	EXPECT_EQ(0, a.status);
 	EXPECT_NE(NULL, strstr(a.out, "Final estimate"));
 }
