@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "helpers.h"
 
 #include <amxrt/amxrt.h>
 
@@ -46,30 +47,6 @@
 #define NO_MODULE                                                       \
 	"/dev/amxrt not present: the module is tested in QEMU by make " \
 	"kmod-check"
-
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fprintf(f, "%ld\n", v) > 0;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
 
 /* A name no other run uses: "t<pid>-<tag>". */
 static void uname_of(char *buf, size_t len, const char *tag)
@@ -197,8 +174,8 @@ FIXTURE_VARIANT_ADD(arena, anon_thp){
  */
 static int want_hugepages(FIXTURE_DATA(arena) * self, char *why, size_t len)
 {
-	long nr = read_long(HP "nr_hugepages");
-	long fr = read_long(HP "free_hugepages");
+	long nr = test_read_long(HP "nr_hugepages");
+	long fr = test_read_long(HP "free_hugepages");
 
 	if (nr < 0 || fr < 0) {
 		snprintf(why, len, "no 2 MiB hugepage support (" HP ")");
@@ -214,12 +191,13 @@ static int want_hugepages(FIXTURE_DATA(arena) * self, char *why, size_t len)
 		return -1;
 	}
 	self->hp_old = nr;
-	if (write_long("/proc/sys/vm/nr_hugepages", nr + NEED_HUGEPAGES - fr) ||
-	    read_long(HP "free_hugepages") < NEED_HUGEPAGES) {
+	if (test_write_long("/proc/sys/vm/nr_hugepages",
+			    nr + NEED_HUGEPAGES - fr) ||
+	    test_read_long(HP "free_hugepages") < NEED_HUGEPAGES) {
 		snprintf(why, len,
 			 "the kernel gave %ld free 2 MiB hugepages of the %d "
 			 "asked (memory fragmented?)",
-			 read_long(HP "free_hugepages"), NEED_HUGEPAGES);
+			 test_read_long(HP "free_hugepages"), NEED_HUGEPAGES);
 		return -1;
 	}
 	return 0;
@@ -294,7 +272,7 @@ FIXTURE_TEARDOWN(arena)
 		rmdir(self->mnt);
 	}
 	if (self->hp_old >= 0)
-		write_long("/proc/sys/vm/nr_hugepages", self->hp_old);
+		test_write_long("/proc/sys/vm/nr_hugepages", self->hp_old);
 }
 
 /*
@@ -750,8 +728,9 @@ TEST_F(arena, too_big)
 		return;
 	if (self->backend == AMXRT_ARENA_HUGETLBFS ||
 	    self->backend == AMXRT_ARENA_ANON_HUGETLB)
-		size = (uint64_t)(read_long(HP "free_hugepages") +
-				  read_long(HP "nr_overcommit_hugepages") + 8) *
+		size = (uint64_t)(test_read_long(HP "free_hugepages") +
+				  test_read_long(HP "nr_overcommit_hugepages") +
+				  8) *
 		       PAGE2M;
 	else
 		size = 1ull << 50; /* 1 PiB */
@@ -909,7 +888,8 @@ TEST(hugetlbfs_other_user)
 	if (want_hugepages(&self_, why, sizeof(why)) ||
 	    want_hugetlbfs(&self_, why, sizeof(why))) {
 		if (self_.hp_old >= 0)
-			write_long("/proc/sys/vm/nr_hugepages", self_.hp_old);
+			test_write_long("/proc/sys/vm/nr_hugepages",
+					self_.hp_old);
 		SKIP(return, "hugetlbfs: %s", why);
 	}
 	ASSERT_EQ(0, amxrt_arena_set_backend(AMXRT_ARENA_HUGETLBFS));
@@ -951,7 +931,7 @@ TEST(hugetlbfs_other_user)
 	umount2(self_.mnt, MNT_DETACH);
 	rmdir(self_.mnt);
 	if (self_.hp_old >= 0)
-		write_long("/proc/sys/vm/nr_hugepages", self_.hp_old);
+		test_write_long("/proc/sys/vm/nr_hugepages", self_.hp_old);
 }
 
 TEST(module_info)

@@ -21,34 +21,12 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "helpers.h"
 #include "tool_helpers.h"
 
 #include <amxrt/amxrt.h>
 
 #define HP "/sys/kernel/mm/hugepages/hugepages-2048kB/"
-
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static void write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fprintf(f, "%ld\n", v);
-		fclose(f);
-	}
-}
 
 #define NEED_TOOL()                                               \
 	do {                                                      \
@@ -78,8 +56,8 @@ FIXTURE(htlb)
 
 FIXTURE_SETUP(htlb)
 {
-	long nr = read_long(HP "nr_hugepages");
-	long fr = read_long(HP "free_hugepages");
+	long nr = test_read_long(HP "nr_hugepages");
+	long fr = test_read_long(HP "free_hugepages");
 
 	self->hp_old = -1;
 	if (nr < 0)
@@ -89,8 +67,8 @@ FIXTURE_SETUP(htlb)
 			     "raise /proc/sys/vm/nr_hugepages");
 	if (fr < 8) {
 		self->hp_old = nr;
-		write_long("/proc/sys/vm/nr_hugepages", nr + 8 - fr);
-		if (read_long(HP "free_hugepages") < 8)
+		test_write_long("/proc/sys/vm/nr_hugepages", nr + 8 - fr);
+		if (test_read_long(HP "free_hugepages") < 8)
 			SKIP(return, "the kernel gave fewer than 8 free 2 MiB "
 				     "hugepages");
 	}
@@ -109,7 +87,7 @@ FIXTURE_TEARDOWN(htlb)
 		rmdir(self->mnt);
 	}
 	if (self->hp_old >= 0)
-		write_long("/proc/sys/vm/nr_hugepages", self->hp_old);
+		test_write_long("/proc/sys/vm/nr_hugepages", self->hp_old);
 }
 
 TEST_F(htlb, create_list_show_seal_destroy)

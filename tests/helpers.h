@@ -114,4 +114,30 @@ static inline double test_nmse(const float *a, const float *ref, int64_t n)
 	return den > 0 ? num / den : num;
 }
 
+/* A number from a sysfs or procfs file (nr_hugepages...), or -1. */
+static inline long test_read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Write a number to such a file: 0, or -1 if it was not taken. */
+static inline int test_write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%ld\n", v) > 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 #endif /* AMXRT_TESTS_HELPERS_H */

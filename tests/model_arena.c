@@ -36,30 +36,6 @@
 #define HP "/sys/kernel/mm/hugepages/hugepages-2048kB/"
 #define MAX_VOCAB 512
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fprintf(f, "%ld\n", v) > 0;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
-
 /* What a child's load gives back, in shared memory. */
 struct res {
 	int ret;
@@ -121,16 +97,16 @@ FIXTURE_SETUP(marena)
 				   "hugetlbfs) and %s",
 				   why);
 	} else {
-		nr = read_long(HP "nr_hugepages");
-		fr = read_long(HP "free_hugepages");
+		nr = test_read_long(HP "nr_hugepages");
+		fr = test_read_long(HP "free_hugepages");
 		if (nr < 0 || fr < 0)
 			SKIP(return, "no 2 MiB hugepage support (" HP ")");
 		if (fr < NEED_HUGEPAGES) {
 			self->hp_old = nr;
-			write_long("/proc/sys/vm/nr_hugepages",
-				   nr + NEED_HUGEPAGES - fr);
+			test_write_long("/proc/sys/vm/nr_hugepages",
+					nr + NEED_HUGEPAGES - fr);
 			ASSERT_LE(NEED_HUGEPAGES,
-				  read_long(HP "free_hugepages"))
+				  test_read_long(HP "free_hugepages"))
 			TH_LOG("the kernel gave too few 2 MiB hugepages");
 		}
 		snprintf(self->mnt, sizeof(self->mnt),
@@ -213,7 +189,7 @@ FIXTURE_TEARDOWN(marena)
 		unsetenv("AMXRT_HUGETLBFS");
 	}
 	if (self->hp_old >= 0)
-		write_long("/proc/sys/vm/nr_hugepages", self->hp_old);
+		test_write_long("/proc/sys/vm/nr_hugepages", self->hp_old);
 	if (self->model[0])
 		unlink(self->model);
 	if (self->dir[0])
@@ -586,7 +562,7 @@ TEST_F(marena, cancelled_fill_leaves_nothing)
 
 TEST_F(marena, pool_too_small)
 {
-	long fr = read_long(HP "free_hugepages");
+	long fr = test_read_long(HP "free_hugepages");
 	struct amxrt_arena *h;
 	char name[64];
 
@@ -594,7 +570,7 @@ TEST_F(marena, pool_too_small)
 		return;
 	if (self->backend != AMXRT_ARENA_HUGETLBFS)
 		SKIP(return, "the hugepage pool: hugetlbfs only");
-	if (!self->mnt[0] || read_long(HP "nr_overcommit_hugepages") != 0)
+	if (!self->mnt[0] || test_read_long(HP "nr_overcommit_hugepages") != 0)
 		SKIP(return, "needs root and no overcommit hugepages: takes "
 			     "every free hugepage for a while");
 	ASSERT_LT(0, fr);
