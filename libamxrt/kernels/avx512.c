@@ -14,8 +14,11 @@
  *
  * Two kernel shapes share one tile routine, specialized at compile time
  * for MR activation rows x P panels (16 columns each):
- *   gemv (M = 1): 1 x 4 panels, four independent vpdpbusd chains sharing
- *     the activation broadcasts; memory-bound, it streams the panels once.
+ *   gemv (M = 1): 1 x 4 panels (1 x 8 for Q4 with K <= 2048), independent
+ *     vpdpbusd chains sharing the activation broadcasts, Q4 low and high
+ *     nibbles in separate chains (the high ones masked in place, 16 * q,
+ *     one instruction fewer per load); memory-bound, it streams the panels
+ *     once.
  *   gemm (M > 1): 4 x 2 panels, weights loaded (and Q4 unpacked) once per
  *     block and used for 4 rows, activations broadcast from memory; rows
  *     are taken in groups that fit in L2 so a thread's panels are re-read
@@ -41,10 +44,6 @@
 #define GEMV_PREFETCH 0
 #endif
 
-#ifndef GEMV_SPLIT
-#define GEMV_SPLIT 1
-#endif
-
 #ifndef GEMM_MR
 #define GEMM_MR 4 /* divides 16, so mp needs no row tail */
 #endif
@@ -54,10 +53,19 @@
 #ifndef GEMV_P
 #define GEMV_P 4 /* divides the dispatcher's unit of 4 panels */
 #endif
+/*
+ * Q4 gemv on short rows (K <= GEMV_WIDE_K) takes 8 panels at a time: each
+ * panel is a stream of only nb * 288 bytes (18 KiB at K = 2048) and more
+ * streams in flight read faster while the hardware prefetchers restart on
+ * each new one (Documentation/benchmarks.md: +10-20% at K = 2048, none at
+ * K >= 4096, where 8 panels were slightly slower).
+ */
+#define GEMV_WIDE_P 8
+#define GEMV_WIDE_K 2048
 
 /* Array bounds for the tile routines (the shapes used are constants). */
 #define MAX_MR 12
-#define MAX_P 4
+#define MAX_P 8
 #define MAX_U 4
 
 /* Loops over registers: unrolled so the arrays live in registers. */
@@ -149,8 +157,10 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 			type == AMXRT_TYPE_Q4_0 ? 8 :
 						  0;
 	const int64_t nb = w->nb;
-	const int SPLIT_CHAINS = MR == 1 && GEMV_SPLIT;
+	/* gemv: low and high nibbles in two chains (see the Q4 loop) */
+	const int SPLIT_CHAINS = MR == 1;
 	const __m512i lo4 = _mm512_set1_epi8(0x0f);
+	const __m512i hi4 = _mm512_set1_epi8((char)0xf0);
 	const uint8_t *qs[MAX_P];
 	const uint16_t *dw[MAX_P], *mw[MAX_P];
 	const int8_t *aq[MAX_MR];
@@ -242,8 +252,20 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 							_MM_HINT_T0);
 					v = _mm512_load_si512(src);
 					wl[j] = _mm512_and_si512(v, lo4);
-					wh[j] = _mm512_and_si512(
-						_mm512_srli_epi16(v, 4), lo4);
+					/*
+					 * In split chains the high nibbles stay
+					 * in place (16 * q): the chain is a
+					 * multiple of 16 and is shifted back
+					 * exactly once per block (16 products
+					 * of at most 240 * 128 a lane: far
+					 * from overflow).
+					 */
+					wh[j] = SPLIT_CHAINS ?
+							_mm512_and_si512(v, hi4) :
+							_mm512_and_si512(
+								_mm512_srli_epi16(
+									v, 4),
+								lo4);
 				}
 				UNROLL
 				for (i = 0; i < MR; i++) {
@@ -279,8 +301,9 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 			for (i = 0; i < MR; i++)
 				UNROLL
 			for (j = 0; j < P; j++)
-				acc[i][j] =
-					_mm512_add_epi32(acc[i][j], acc2[i][j]);
+				acc[i][j] = _mm512_add_epi32(
+					acc[i][j],
+					_mm512_srai_epi32(acc2[i][j], 4));
 		}
 		{
 			__m512 d[MAX_P];
@@ -510,6 +533,10 @@ AI void int_gemv(const struct amxrt_weight *w, const struct amxrt_act *a,
 {
 	int64_t p = p0;
 
+	if (type != AMXRT_TYPE_Q8_0 && w->kp <= GEMV_WIDE_K)
+		for (; p + GEMV_WIDE_P <= p1; p += GEMV_WIDE_P)
+			int_tile(w, a, y, ldy, 0, 1, p, NULL, NULL, 1,
+				 GEMV_WIDE_P, type);
 	for (; p + GEMV_P <= p1; p += GEMV_P)
 		int_tile(w, a, y, ldy, 0, 1, p, NULL, NULL, 1, GEMV_P, type);
 	for (; p < p1; p++)

@@ -42,6 +42,8 @@ static const amxrt_kernel_pick_fn pickers[AMXRT_ISA_COUNT] = {
 #define CHUNKS_PER_THREAD 8
 /* Panels in one chunk: at most this many. */
 #define MAX_CHUNK_PANELS 8
+/* ... and at least this many when every op has M = 1 (see the use). */
+#define GEMV_CHUNK_PANELS 4
 
 /*
  * Staged activations of the application thread that calls amxrt_matmul:
@@ -169,7 +171,7 @@ int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n)
 {
 	struct job j = { .op = op, .n = n };
 	int64_t rows = 0, panels = 0, nstage = 0, nchunk = 0, per;
-	int i, r, nth = amxrt_threads(), nact = 0, err;
+	int i, r, nth = amxrt_threads(), nact = 0, err, gemv_only = 1;
 
 	if (n < 1 || n > AMXRT_MATMUL_BATCH_MAX || !op)
 		return amxrt_err(EINVAL, "matmul: a batch of %d", n);
@@ -196,6 +198,7 @@ int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n)
 			rows += op[i].m;
 		}
 		panels += op[i].w->np;
+		gemv_only &= op[i].m == 1;
 		if (split(op[i].w) && op[i].w->n_views > j.n_ranges)
 			j.n_ranges = op[i].w->n_views;
 	}
@@ -223,6 +226,13 @@ int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n)
 	/* 2: the panels of every weight, in chunks of a few panels */
 	per = panels / ((int64_t)nth * CHUNKS_PER_THREAD);
 	per = per < 1 ? 1 : (per > MAX_CHUNK_PANELS ? MAX_CHUNK_PANELS : per);
+	if (gemv_only)
+		/*
+		 * M = 1 is memory-bound and streams several panels at once
+		 * (4, or 8 on short rows): chunks of fewer panels would read
+		 * them one stream at a time.
+		 */
+		per = per == MAX_CHUNK_PANELS ? per : GEMV_CHUNK_PANELS;
 	j.panels = per;
 	for (r = 0; r < j.n_ranges; r++) {
 		j.first[r] = nchunk;
