@@ -261,7 +261,8 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 					 * from overflow).
 					 */
 					wh[j] = SPLIT_CHAINS ?
-							_mm512_and_si512(v, hi4) :
+							_mm512_and_si512(v,
+									 hi4) :
 							_mm512_and_si512(
 								_mm512_srli_epi16(
 									v, 4),
