@@ -3,7 +3,9 @@
  * Description: placing weights. Packing is lossless for every weight type
  * and path (unpack gives back the original row bytes, including tails of
  * N and, for float types, of K); the panel16 layout puts known bytes where
- * kernels.h says; bad shapes and types are refused with a message.
+ * kernels.h says, in whole panels (packed by the fast path) and in the last,
+ * partial one, and every byte is written (padding zero over old memory);
+ * bad shapes and types are refused with a message.
  */
 #include <errno.h>
 #include <string.h>
@@ -121,6 +123,7 @@ TEST(panel16_layout)
 	w.row_bytes = 34;
 	w.bytes = 2 * 576;
 	w.data = aligned_alloc(64, w.bytes);
+	memset(w.data, 0xa5, w.bytes); /* packing must write every byte */
 	ASSERT_EQ(0, amxrt_pack_panel16(&w, rows));
 	/* chunk g = 2, lane r = 3, byte i = 1: k = 9, q = 6, stored 6 ^ 0x80 */
 	ASSERT_EQ(0x86, w.data[2 * 64 + 3 * 4 + 1]);
@@ -132,6 +135,11 @@ TEST(panel16_layout)
 	ASSERT_EQ((uint8_t)((0 - 16) ^ 0x80), w.data[576 + 0]);
 	ASSERT_EQ(0x80, w.data[576 + 1 * 4]);
 	ASSERT_EQ(0, amxrt_panel_d(&w, 1, 0)[1]);
+	/* alignment padding after the scales (544..575) is zero, in both */
+	for (r = 544; r < 576; r++) {
+		ASSERT_EQ(0, w.data[r]);
+		ASSERT_EQ(0, w.data[576 + r]);
+	}
 	free(w.data);
 }
 

@@ -113,6 +113,49 @@ static int is_block_type(enum amxrt_type t)
 	return amxrt_type_block_values(t) > 1;
 }
 
+/*
+ * A whole panel (16 real rows) of Q4_0, Q4_1 or Q8_0: what move_block()
+ * does for each row and block, with the type's constants hoisted and 4-byte
+ * moves (Q8_0's top bits flipped four at a time). Every byte of the panel
+ * is written, so only the alignment padding at its end is cleared, not the
+ * whole panel first. Loading a model packs every weight once: this runs at
+ * about 1.7 times the speed of the general path (Documentation/loading.md).
+ */
+static void pack_int_panel(const struct amxrt_weight *w, uint8_t *panel,
+			   const uint8_t *rows)
+{
+	const size_t bb = amxrt_type_block_bytes(w->type);
+	const int hdr = w->type == AMXRT_TYPE_Q4_1 ? 4 : 2;
+	const int chunks = w->type == AMXRT_TYPE_Q8_0 ? 8 : 4;
+	const uint32_t flip = w->type == AMXRT_TYPE_Q8_0 ? 0x80808080u : 0;
+	size_t used = (size_t)w->nb * (w->qbytes + 32) +
+		      (w->min_off ? (size_t)w->nb * 32 : 0);
+	int64_t b;
+	int r, j;
+
+	for (r = 0; r < AMXRT_PANEL_ROWS; r++) {
+		const uint8_t *src = rows + (size_t)r * w->row_bytes;
+		uint8_t *qs = panel + 4 * r;
+		uint8_t *d = panel + w->scale_off + 2 * r;
+
+		for (b = 0; b < w->nb;
+		     b++, src += bb, qs += w->qbytes, d += 32) {
+			memcpy(d, src, 2);
+			if (w->min_off)
+				memcpy(d + (w->min_off - w->scale_off), src + 2,
+				       2);
+			for (j = 0; j < chunks; j++) {
+				uint32_t v;
+
+				memcpy(&v, src + hdr + 4 * j, 4);
+				v ^= flip;
+				memcpy(qs + 64 * j, &v, 4);
+			}
+		}
+	}
+	memset(panel + used, 0, w->panel_stride - used);
+}
+
 int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows)
 {
 	/* per type, once: these are calls into another file */
@@ -121,9 +164,18 @@ int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows)
 	int64_t p, b;
 	int r;
 
-	memset(w->data, 0, w->bytes);
 	for (p = 0; p < w->np; p++) {
 		uint8_t *panel = w->data + (size_t)p * w->panel_stride;
+
+		if (is_block_type(w->type) &&
+		    (p + 1) * AMXRT_PANEL_ROWS <= w->n) {
+			pack_int_panel(w, panel,
+				       (const uint8_t *)rows +
+					       (size_t)p * AMXRT_PANEL_ROWS *
+						       w->row_bytes);
+			continue;
+		}
+		memset(panel, 0, w->panel_stride);
 
 		for (r = 0; r < AMXRT_PANEL_ROWS; r++) {
 			int64_t n = p * AMXRT_PANEL_ROWS + r;
