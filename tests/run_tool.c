@@ -421,6 +421,23 @@ TEST(chat_answers_each_line)
 	/* one reply line per user line (stdin is not a terminal) */
 	EXPECT_LE(2, lines(a.out));
 	EXPECT_NE(NULL, strstr(a.err, "generated:"));
+	/*
+	 * The context holds each reply in full (cut by -n here): the next
+	 * turn first closes it as the template does (chatml: stories260K has
+	 * no template), then the user turn, and nothing twice.
+	 */
+	run_model(&a, "amxrt-run", "Hello\nTell me a story\n",
+		  "-cnv -n 6 --temp 0 -v");
+	ASSERT_EQ(0, a.status);
+	EXPECT_NE(
+		NULL,
+		strstr(a.err,
+		       "chat: turn 1 feeds \"<|im_start|>user\\nHello<|im_end|>\\n<|im_start|>assistant\\n\"\n"));
+	EXPECT_NE(
+		NULL,
+		strstr(a.err,
+		       "chat: turn 2 feeds \"<|im_end|>\\n<|im_start|>user\\nTell me a story<|im_end|>\\n<|im_start|>assistant\\n\"\n"))
+	TH_LOG("stderr: %s", a.err);
 	/* -sys without -cnv is a usage error */
 	run_model(&a, "amxrt-run", NULL, "-sys x");
 	EXPECT_EQ(2, a.status);

@@ -311,13 +311,15 @@ static void put_text(const char *s, int n)
  * Returns 1 when the context filled up, else 0.
  */
 static int generate(struct run *r, int strip_lead, char **reply,
-		    size_t *reply_len)
+		    size_t *reply_len, int32_t *eog)
 {
 	struct amxrt_detok d;
 	char piece[256];
 	double t0 = tool_now();
 	int n = 0, full = 0, k;
 
+	if (eog)
+		*eog = -1;
 	amxrt_detok_init(&d, r->tok, 0, strip_lead);
 	while (r->a->n_predict < 0 || n < r->a->n_predict) {
 		const float *logits = amxrt_logits(r->ctx, -1);
@@ -332,10 +334,12 @@ static int generate(struct run *r, int strip_lead, char **reply,
 		amxrt_sampler_accept(r->smp, id);
 		if (!r->a->ignore_eos && amxrt_token_is_eog(r->tok, id)) {
 			/* keep the end of turn in the cache for the next one */
-			if (reply && amxrt_ctx_pos(r->ctx) < r->n_ctx &&
-			    amxrt_decode(r->ctx, &id, 1, 0))
-				tool_die(TOOL_EXIT_FAIL, "decode: %s",
-					 amxrt_errmsg());
+			if (reply && amxrt_ctx_pos(r->ctx) < r->n_ctx) {
+				if (amxrt_decode(r->ctx, &id, 1, 0))
+					tool_die(TOOL_EXIT_FAIL, "decode: %s",
+						 amxrt_errmsg());
+				*eog = id;
+			}
 			break;
 		}
 		n++;
@@ -353,8 +357,14 @@ static int generate(struct run *r, int strip_lead, char **reply,
 			*reply = nr;
 			*reply_len += (size_t)k;
 		}
-		if (r->a->n_predict >= 0 && n >= r->a->n_predict)
+		if (r->a->n_predict >= 0 && n >= r->a->n_predict) {
+			/* a chat reply cut short: all of it in the cache */
+			if (reply && amxrt_ctx_pos(r->ctx) < r->n_ctx &&
+			    amxrt_decode(r->ctx, &id, 1, 0))
+				tool_die(TOOL_EXIT_FAIL, "decode: %s",
+					 amxrt_errmsg());
 			break;
+		}
 		if (amxrt_ctx_pos(r->ctx) >= r->n_ctx) {
 			full = 1;
 			break;
@@ -432,7 +442,7 @@ static int run_text(struct run *r)
 	free(ids);
 	free(text);
 	/* the SPM leading space only when the prompt was not shown */
-	full = generate(r, !len, NULL, NULL);
+	full = generate(r, !len, NULL, NULL, NULL);
 	if (full)
 		context_full(r);
 	summary(r);
@@ -446,7 +456,7 @@ struct chat {
 	struct amxrt_chat_msg *msgs;
 	int n, cap;
 	const char *tmpl;
-	char *prev; /* the conversation formatted so far (no prefix) */
+	char *prev; /* the text the context holds (the template's) */
 	size_t prev_len;
 };
 
@@ -489,20 +499,19 @@ static void add_msg(struct chat *c, const char *role, char *content)
 }
 
 /*
- * Add a message and return the new text to feed the model: what the
- * conversation formats to now (with the assistant prefix after a user
- * turn) past what it formatted to before, as llama.cpp does. If the
- * template rewrote what came before, the whole conversation is returned
- * and *restart set: the context must start over.
+ * Add a user message and return the new text to feed the model: what the
+ * conversation formats to now, with the assistant prefix, past the text
+ * the context already holds (as llama.cpp does). If the template rewrote
+ * what came before, the whole conversation is returned and *restart set:
+ * the context must start over.
  */
-static char *add_and_format(struct chat *c, const char *role, char *content,
-			    size_t *len, int *restart)
+static char *add_user(struct chat *c, char *content, size_t *len, int *restart)
 {
 	size_t new_len;
 	char *now, *delta;
 
-	add_msg(c, role, content);
-	now = format(c, !strcmp(role, "user"), &new_len);
+	add_msg(c, "user", content);
+	now = format(c, 1, &new_len);
 	*restart = c->prev_len &&
 		   (new_len < c->prev_len || memcmp(now, c->prev, c->prev_len));
 	if (*restart)
@@ -513,10 +522,77 @@ static char *add_and_format(struct chat *c, const char *role, char *content,
 		tool_die(TOOL_EXIT_FAIL, "out of memory");
 	memcpy(delta, now + c->prev_len, *len);
 	delta[*len] = '\0';
-	free(now);
 	free(c->prev);
-	c->prev = format(c, 0, &c->prev_len);
+	c->prev = now; /* all of it is fed now */
+	c->prev_len = new_len;
 	return delta;
+}
+
+/* Does the text formatted from the conversation start with prev + add? */
+static int continues(const char *text, size_t text_len, const char *prev,
+		     size_t prev_len, const char *add, size_t add_len)
+{
+	return text_len >= prev_len + add_len &&
+	       !memcmp(text, prev, prev_len) &&
+	       !memcmp(text + prev_len, add, add_len);
+}
+
+/*
+ * Add the model's reply. The context now holds the text fed so far, the
+ * reply and, if the model ended its turn, its end-of-turn token: when the
+ * template writes that token right after the reply (ChatML's <|im_end|>,
+ * Llama 3's <|eot_id|>, Llama 2's </s>), the text held includes it, so the
+ * next turn feeds what follows it (the "\n" after <|im_end|>) and nothing
+ * twice. Else the text held ends with the reply; a template that rewrites
+ * the reply (trimmed spaces) keeps its own text, as before.
+ */
+static void add_reply(struct chat *c, const struct amxrt_tokenizer *tok,
+		      char *reply, size_t reply_len, int32_t eog)
+{
+	const char *end = eog >= 0 ? amxrt_token_text(tok, eog) : NULL;
+	size_t end_len = end ? strlen(end) : 0, len;
+	char *now, *held;
+
+	add_msg(c, "assistant", reply);
+	now = format(c, 0, &len);
+	if (!continues(now, len, c->prev, c->prev_len, reply, reply_len)) {
+		free(c->prev);
+		c->prev = now;
+		c->prev_len = len;
+		return;
+	}
+	if (!end ||
+	    !continues(now + c->prev_len + reply_len,
+		       len - c->prev_len - reply_len, "", 0, end, end_len))
+		end_len = 0;
+	held = now; /* the held text is a prefix of now */
+	c->prev_len += reply_len + end_len;
+	free(c->prev);
+	c->prev = held;
+}
+
+/* -v: each turn's new text, escaped, so a template can be checked. */
+static void show_delta(const struct args *a, int turn, const char *t,
+		       size_t len)
+{
+	size_t i;
+
+	if (!a->verbose)
+		return;
+	fprintf(stderr, "chat: turn %d feeds \"", turn);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)t[i];
+
+		if (ch == '\n')
+			fputs("\\n", stderr);
+		else if (ch == '"' || ch == '\\')
+			fprintf(stderr, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(stderr, "\\x%02x", ch);
+		else
+			fputc(ch, stderr);
+	}
+	fputs("\"\n", stderr);
 }
 
 static char *read_line(int tty)
@@ -544,6 +620,7 @@ static int run_chat(struct run *r)
 	const struct args *a = r->a;
 	struct chat c = { 0 };
 	int tty = isatty(STDIN_FILENO), first = 1, status = TOOL_EXIT_OK;
+	int turn = 0;
 	char *first_user = NULL;
 	int i;
 
@@ -579,11 +656,12 @@ static int run_chat(struct run *r)
 		size_t len, reply_len = 0;
 		int32_t *ids;
 		int n, restart, flags = AMXRT_TOK_PARSE_SPECIAL;
+		int32_t eog;
 
 		first_user = NULL;
 		if (!user)
 			break;
-		delta = add_and_format(&c, "user", user, &len, &restart);
+		delta = add_user(&c, user, &len, &restart);
 		if (restart) {
 			if (amxrt_ctx_truncate(r->ctx, 0))
 				tool_die(TOOL_EXIT_FAIL, "context: %s",
@@ -593,11 +671,12 @@ static int run_chat(struct run *r)
 		if (first)
 			flags |= AMXRT_TOK_ADD_SPECIAL;
 		first = 0;
+		show_delta(a, ++turn, delta, len);
 		ids = tool_tokenize(r->tok, delta, len, flags, &n);
 		free(delta);
 		eval_prompt(r, ids, n);
 		free(ids);
-		if (generate(r, 1, &reply, &reply_len)) {
+		if (generate(r, 1, &reply, &reply_len, &eog)) {
 			context_full(r);
 			free(reply);
 			status = TOOL_EXIT_FAIL;
@@ -605,10 +684,8 @@ static int run_chat(struct run *r)
 		}
 		if (!tty)
 			putchar('\n');
-		delta = add_and_format(&c, "assistant",
-				       reply ? reply : strdup(""), &len,
-				       &restart);
-		free(delta);
+		add_reply(&c, r->tok, reply ? reply : strdup(""), reply_len,
+			  eog);
 	}
 	if (tty)
 		putchar('\n');
