@@ -4,7 +4,8 @@
  * repetition prints the measured limits and a markdown table with one row
  * per type x shape x M, each with 8 cells, the ratio named after the limit
  * it is taken against (read bandwidth for M = 1, int8 peak above), then a
- * note on the read bandwidth the M = 1 rows were compared with; --help
+ * note on the read bandwidth the M = 1 rows were compared with; a cold
+ * M = 1 row is also compared with a cold read of its size; --help
  * exits 0; bad commands, options and values fail with a non-zero status
  * and exactly one line on stderr. Speed is never asserted.
  *
@@ -110,6 +111,9 @@ TEST(gemm_cold_row)
 	ASSERT_EQ(0, r->status);
 	EXPECT_NE(NULL, strstr(r->out, "cold caches"));
 	EXPECT_NE(NULL, strstr(r->out, "| q8_0 | 16x32 | 1 | "));
+	/* compared with a plain read of as many bytes too */
+	EXPECT_NE(NULL, strstr(r->out, "% of a cold read of its size ("));
+	EXPECT_NE(NULL, strstr(r->out, "amxrt_time_read()"));
 	free(r);
 }
 

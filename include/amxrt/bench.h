@@ -45,6 +45,18 @@ struct amxrt_limits {
  */
 int amxrt_measure_limits(struct amxrt_limits *out, double seconds);
 
+/*
+ * Read buf once on the thread pool, each thread its share (whole 4 KiB
+ * pages; a tail past the last one is not read), with the loads
+ * amxrt_measure_limits() uses, and put the seconds it took in *seconds.
+ * Nothing is evicted first: after evicting the caches it times a cold read
+ * of as many bytes as a weight, the limit of one M = 1 matmul from memory
+ * (which a long stream's bandwidth overstates for small weights: the
+ * first lines' latency and the prefetchers' start count). buf is 64-byte
+ * aligned. Returns 0, -EINVAL, or the error of starting the pool.
+ */
+int amxrt_time_read(const void *buf, size_t bytes, double *seconds);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,4 +260,21 @@ int amxrt_measure_limits(struct amxrt_limits *out, double seconds)
 	snprintf(out->int8_how, sizeof(out->int8_how), "%s", int8_how[t.lvl]);
 	snprintf(out->read_how, sizeof(out->read_how), "%s", read_how[t.lvl]);
 	return 0;
+}
+
+int amxrt_time_read(const void *buf, size_t bytes, double *seconds)
+{
+	struct task t;
+	int err;
+
+	if (!buf || !seconds || (uintptr_t)buf % 64 || bytes < 4096)
+		return amxrt_err(EINVAL,
+				 "time_read: NULL, unaligned or under 4 KiB");
+	memset(&t, 0, sizeof(t));
+	t.lvl = detect();
+	t.read = 1;
+	t.buf = (char *)buf;
+	t.bytes = bytes / 4096 * 4096;
+	*seconds = timed(&t, &err);
+	return err;
 }
