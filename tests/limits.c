@@ -36,12 +36,12 @@ TEST(measure_limits)
 TEST(time_read)
 {
 	size_t bytes = (size_t)4 << 20;
-	char *buf = aligned_alloc(4096, bytes + 64);
+	char *buf = aligned_alloc(4096, bytes + 4096);
 	double s = -1;
 	int t;
 
 	ASSERT_NE(NULL, buf);
-	memset(buf, 7, bytes + 64);
+	memset(buf, 7, bytes + 4096);
 	for (t = 1; t <= 2; t++) {
 		ASSERT_EQ(0, amxrt_set_threads(t));
 		s = -1;

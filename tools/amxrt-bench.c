@@ -347,6 +347,9 @@ static void flush_caches(void)
 		flush_bytes = flush_bytes < FLUSH_MIN ? FLUSH_MIN :
 			      flush_bytes > FLUSH_MAX ? FLUSH_MAX :
 							flush_bytes;
+		/* a whole number of 2 MiB pages (an LLC may be 37.5 MiB) */
+		flush_bytes = (flush_bytes + ((size_t)2 << 20) - 1) &
+			      ~(((size_t)2 << 20) - 1);
 		p = aligned_alloc((size_t)2 << 20, flush_bytes);
 		if (!p)
 			die("out of memory for a %zu MiB cache-flush buffer",
@@ -449,7 +452,9 @@ static void run_case(const struct opts *o, const struct amxrt_limits *lim,
 	}
 	if (cold) {
 		/* a plain read of as many bytes, timed the same way */
-		cold_buf = aligned_alloc((size_t)2 << 20, cold_bytes);
+		cold_buf = aligned_alloc((size_t)2 << 20,
+					 (cold_bytes + ((size_t)2 << 20) - 1) &
+						 ~(((size_t)2 << 20) - 1));
 		if (!cold_buf)
 			die("out of memory for a %zu-byte read buffer",
 			    cold_bytes);
