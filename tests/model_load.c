@@ -5,11 +5,14 @@
  * embeddings and norms plain, nothing else); the progress callback and
  * cancelling through it; a tied output; and bad models refused with
  * messages naming the problem: a missing tensor, a wrong shape, an
- * unsupported architecture, heads that do not group, an f16 norm.
+ * unsupported architecture, heads that do not group, an f16 norm; the
+ * norms' pages read ahead at load (the file evicted first).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -273,6 +276,95 @@ TEST(bad_models)
 	gen_defaults(&p, "llama", AMXRT_TYPE_F32, 1);
 	p.n_head_kv = 3;
 	refused(_metadata, &p, EINVAL, "4 heads", "3 kv heads");
+}
+
+/* Whether every page of [off, off + len) of the mapping base is resident. */
+static int resident(const uint8_t *base, size_t off, size_t len, int *all)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t first = off / pg, npages = (off + len - 1) / pg - first + 1, i;
+	unsigned char vec[64];
+
+	if (npages > sizeof(vec) ||
+	    mincore((void *)(base + first * pg), npages * pg, vec))
+		return -1;
+	*all = 1;
+	for (i = 0; i < npages; i++)
+		*all &= vec[i] & 1;
+	return 0;
+}
+
+/*
+ * Norms lie between the weights in the file; loading asks for their pages
+ * at once (MADV_WILLNEED), so that the first decode does not wait for
+ * them one fault at a time. With the file evicted from the page cache and
+ * the weights read with O_DIRECT, nothing else would bring them in.
+ */
+TEST(norm_pages_read_ahead)
+{
+	const char *path = tmp_path("read-ahead.gguf");
+	struct gen_params gp;
+	struct amxrt_gguf *g;
+	struct amxrt_gguf_tensor t;
+	struct amxrt_model *m = NULL;
+	size_t size, data_off, off = 0, len = 0;
+	uint8_t *map;
+	int fd, all = 0, i;
+	int64_t n;
+
+	/*
+	 * 3 layers of 1024 x 2816 in Q8_0 (41 MB): the last layer's norm
+	 * lies far past what reading the header brings into the page cache.
+	 */
+	gen_defaults(&gp, "llama", AMXRT_TYPE_Q8_0, 7);
+	gp.n_layer = 3;
+	gp.n_embd = 1024;
+	gp.n_head = 16;
+	gp.n_head_kv = 4;
+	gp.head_dim = 64;
+	gp.n_ff = 2816;
+	ASSERT_NE(NULL, path);
+	ASSERT_EQ(0, gen_model(path, &gp));
+	ASSERT_EQ(0, amxrt_gguf_open(path, &g));
+	data_off = amxrt_gguf_data_offset(g);
+	for (n = 0; n < amxrt_gguf_tensor_count(g); n++) {
+		ASSERT_EQ(0, amxrt_gguf_tensor(g, n, &t));
+		if (!strcmp(t.name, "blk.2.ffn_norm.weight")) {
+			off = data_off + t.offset;
+			len = t.size;
+		}
+	}
+	amxrt_gguf_close(g);
+	ASSERT_NE((size_t)0, len);
+
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	size = (size_t)lseek(fd, 0, SEEK_END);
+	fsync(fd);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, resident(map, off, len, &all));
+	if (all) {
+		munmap(map, size);
+		close(fd);
+		unlink(path);
+		SKIP(return,
+			   "this file system kept the file's pages in memory (POSIX_FADV_DONTNEED had no effect): nothing to read ahead");
+	}
+	ASSERT_EQ(0, amxrt_model_load(path, NULL, &m));
+	for (i = 0; i < 200; i++) { /* the read is asynchronous: 2 s */
+		ASSERT_EQ(0, resident(map, off, len, &all));
+		if (all)
+			break;
+		usleep(10000);
+	}
+	TH_LOG("blk.2.ffn_norm.weight resident after %d ms", i * 10);
+	EXPECT_TRUE(all);
+	amxrt_model_free(m);
+	munmap(map, size);
+	close(fd);
+	unlink(path);
 }
 
 TEST(missing_file)

@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <amxrt/amxrt.h>
 
@@ -133,6 +135,23 @@ static int lookup(struct loader *ld, const char *name, int optional, int n,
 	return 0;
 }
 
+/*
+ * Start reading a small tensor's pages from the file now, all of them at
+ * once: norms and biases lie between the weights, one or two pages each,
+ * and the first decode would otherwise wait for them one fault at a time
+ * (a restart from a model arena reads nothing else: with the file out of
+ * the page cache that was 45 reads in a row for TinyLlama, 0.15 s). A
+ * tensor the reader copied into memory is not affected.
+ */
+static void read_ahead(const void *p, size_t len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(pg - 1);
+
+	if (pg > 0 && len)
+		madvise((void *)a, (uintptr_t)p + len - a, MADV_WILLNEED);
+}
+
 /* A plain tensor; norms and biases (f32_only) must be F32. */
 static int plain(struct loader *ld, const char *name, int optional, int n,
 		 const int64_t *ne, int f32_only, struct amxrt_plain *out)
@@ -151,6 +170,8 @@ static int plain(struct loader *ld, const char *name, int optional, int n,
 	out->cols = t.ne[0];
 	out->rows = t.ne[1];
 	out->data = t.data;
+	if (f32_only)
+		read_ahead(t.data, t.size);
 	snprintf(layout, sizeof(layout), "plain %s",
 		 type_str(t.type, b, sizeof(b)));
 	return add_place(ld->m, name, AMXRT_BACKEND_CPU, layout, t.size);
