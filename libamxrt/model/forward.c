@@ -29,6 +29,8 @@ int amxrt_forward(struct amxrt_ctx *c, const int32_t *tokens, int64_t m,
 	int64_t i;
 
 	/* token embeddings: rows of the plain table, decoded */
+	if (m > 1)
+		amxrt_op_prefetch_rows(&md->tok_embd, tokens, m);
 	for (i = 0; i < m; i++) {
 		ret = amxrt_op_get_row(&md->tok_embd, tokens[i], c->x + i * E);
 		if (ret)

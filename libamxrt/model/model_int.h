@@ -187,6 +187,14 @@ void amxrt_op_add_bias(float *x, const float *bias, int64_t m, int64_t n);
 void amxrt_op_swiglu(float *g, const float *u, int64_t n);
 /* y[n] = row id of a plain [rows x n] tensor, decoded to f32. */
 int amxrt_op_get_row(const struct amxrt_plain *t, int64_t id, float *y);
+/*
+ * Ask for the pages of rows ids[0..n) of t at once (MADV_WILLNEED), before
+ * amxrt_op_get_row() reads them one by one: a table mapped from a file
+ * that is not in the page cache then waits for one read, not n in a row.
+ * Ids out of range are left to amxrt_op_get_row() to refuse.
+ */
+void amxrt_op_prefetch_rows(const struct amxrt_plain *t, const int32_t *ids,
+			    int64_t n);
 
 /* ---- attention (attention.c) ------------------------------------------ */
 

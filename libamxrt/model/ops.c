@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../core/error.h"
 #include "../kernels/kernels.h"
@@ -113,6 +116,23 @@ void amxrt_op_swiglu(float *g, const float *u, int64_t n)
 	}
 	for (i = 0; i < n; i++)
 		g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+void amxrt_op_prefetch_rows(const struct amxrt_plain *t, const int32_t *ids,
+			    int64_t n)
+{
+	int64_t rb = amxrt_row_bytes(t->type, t->cols), i;
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	for (i = 0; i < n; i++) {
+		uintptr_t p, a;
+
+		if (ids[i] < 0 || ids[i] >= t->rows)
+			continue;
+		p = (uintptr_t)t->data + (uintptr_t)(ids[i] * rb);
+		a = p & ~(pg - 1);
+		madvise((void *)a, p + (uintptr_t)rb - a, MADV_WILLNEED);
+	}
 }
 
 int amxrt_op_get_row(const struct amxrt_plain *t, int64_t id, float *y)
