@@ -26,6 +26,8 @@
 
 #include <amxrt/amxrt.h>
 
+#include "common.h"
+
 #define MAX_LIST 32
 #define WARMUP 2
 #define FLUSH_MIN ((size_t)256 << 20)
@@ -403,20 +405,6 @@ static void fmt_time(char *buf, size_t len, double mean, double sd)
 		snprintf(buf, len, "%.3f ± %.3f s", mean, sd);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median of v[0..n) (sorts v). */
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* The read bandwidth M = 1 cases were compared with: lowest, highest. */
 static double read_lo = 1e300, read_hi;
 
@@ -505,9 +493,9 @@ static void run_case(const struct opts *o, const struct amxrt_limits *lim,
 		 * milliseconds, which would swing a mean of either.
 		 */
 		double mm_gbs = (double)amxrt_weight_bytes(w) /
-				median(t_mm, o->reps) / 1e9;
+				tool_median(t_mm, o->reps) / 1e9;
 		double rd_gbs =
-			(double)cold_bytes / median(t_rd, o->reps) / 1e9;
+			(double)cold_bytes / tool_median(t_rd, o->reps) / 1e9;
 
 		printf("| %s | %s | %lld | %s | %s | %.1f | %.1f | %.0f%% of read, %.0f%% of a cold read of its size (%.1f GB/s) |\n",
 		       amxrt_type_name(amxrt_weight_type(w)), shape,

@@ -202,23 +202,10 @@ static void load_pass_child(const char *path, double *load, double *first,
 	*st = r.st;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void row(const char *test, const char *cache, double *v, int n,
 		uint64_t bytes, double ref)
 {
-	double med = median(v, n);
+	double med = tool_median(v, n);
 	char secs[64];
 
 	snprintf(secs, sizeof(secs), "%7.3f (%.3f..%.3f)", med, v[0], v[n - 1]);
@@ -254,8 +241,8 @@ static void run_cache(const char *path, int cold, int reps, uint64_t size)
 		sm[i] = st.stream_seconds;
 	}
 	row("read", cache, rd, reps, size, 0);
-	row("read to new", cache, fr, reps, size, median(rd, reps));
-	row("load", cache, ld, reps, size, median(rd, reps));
+	row("read to new", cache, fr, reps, size, tool_median(rd, reps));
+	row("load", cache, ld, reps, size, tool_median(rd, reps));
 	row("  stream", cache, sm, reps, st.bytes_read, 0);
 	row("first token", cache, ft, reps, size, 0);
 	fprintf(stderr, "%s: %s%s, %s, %d x %.1f MiB reads%s%s\n", cache, st.io,

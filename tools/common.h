@@ -55,6 +55,9 @@ void tool_set_threads(int n);
 /* Monotonic seconds. */
 double tool_now(void);
 
+/* Median of v[0..n), n >= 1 (sorts v). */
+double tool_median(double *v, int n);
+
 /* The loading progress bar on stderr (only when stderr is a terminal). */
 int tool_progress(void *ctx, uint64_t done, uint64_t total);
 
