@@ -31,45 +31,6 @@
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static void rm_tree(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-/* Entries in dir (besides . and ..); the first name in first. */
-static int dir_entries(const char *dir, char *first, size_t len)
-{
-	struct dirent *e;
-	DIR *d = opendir(dir);
-	int n = 0;
-
-	if (first && len)
-		first[0] = '\0';
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (!n++ && first)
-			snprintf(first, len, "%s", e->d_name);
-	}
-	closedir(d);
-	return n;
-}
-
 static long file_size(const char *path)
 {
 	struct stat st;
@@ -100,7 +61,7 @@ FIXTURE_SETUP(dir)
 
 FIXTURE_TEARDOWN(dir)
 {
-	rm_tree(self->dir);
+	test_rm_tree(self->dir);
 }
 
 /* The same, run once per alignment. */
@@ -131,7 +92,7 @@ FIXTURE_SETUP(aligned)
 
 FIXTURE_TEARDOWN(aligned)
 {
-	rm_tree(self->dir);
+	test_rm_tree(self->dir);
 }
 
 /* ---- metadata --------------------------------------------------------------- */
@@ -532,7 +493,7 @@ TEST_F(aligned, tensors_roundtrip)
 	amxrt_gguf_close(g);
 	for (i = 0; i < N_TCASES; i++)
 		free(bytes[i]);
-	EXPECT_EQ(1, dir_entries(self->dir, NULL, 0));
+	EXPECT_EQ(1, test_dir_entries(self->dir, NULL, 0));
 }
 
 /* The specification's layout, encoded by hand for one kv and one tensor. */
@@ -606,13 +567,13 @@ TEST_F(dir, failing_fill_leaves_no_file)
 	TH_LOG("%s", amxrt_errmsg());
 	EXPECT_NE(NULL, strstr(amxrt_errmsg(), "blk.3.ffn_down.weight"));
 	EXPECT_NE(NULL, strstr(amxrt_errmsg(), "fill"));
-	EXPECT_EQ(0, dir_entries(self->dir, name, sizeof(name)))
+	EXPECT_EQ(0, test_dir_entries(self->dir, name, sizeof(name)))
 	TH_LOG("left behind: %s", name);
 
 	/* an existing file stays as it was */
 	put_file(self->path, "old");
 	EXPECT_EQ(-EIO, amxrt_gguf_write(w, self->path));
-	EXPECT_EQ(1, dir_entries(self->dir, name, sizeof(name)));
+	EXPECT_EQ(1, test_dir_entries(self->dir, name, sizeof(name)));
 	EXPECT_STREQ("out.gguf", name);
 	f = fopen(self->path, "r");
 	ASSERT_NE(NULL, f);
@@ -641,7 +602,7 @@ TEST_F(dir, existing_file_is_replaced)
 	umask(old);
 	ASSERT_EQ(0, stat(self->path, &st));
 	EXPECT_EQ(0644, st.st_mode & 0777);
-	EXPECT_EQ(1, dir_entries(self->dir, NULL, 0));
+	EXPECT_EQ(1, test_dir_entries(self->dir, NULL, 0));
 	ASSERT_EQ(0, amxrt_gguf_open(self->path, &g));
 	ASSERT_EQ(0, amxrt_gguf_tensor(g, 0, &t));
 	EXPECT_EQ(0, memcmp(v, t.data, sizeof(v)));
@@ -716,7 +677,7 @@ TEST_F(dir, unwritable_directory_is_named)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_NE(NULL, strstr(msg, self->path));
 	EXPECT_NE(NULL, strstr(msg, strerror(EACCES)));
-	EXPECT_EQ(0, dir_entries(self->dir, NULL, 0));
+	EXPECT_EQ(0, test_dir_entries(self->dir, NULL, 0));
 }
 
 /* A write that fails midway (file size limit: EFBIG) leaves nothing. */
@@ -737,7 +698,7 @@ TEST_F(dir, failed_write_leaves_no_file)
 	TH_LOG("%s", amxrt_errmsg());
 	EXPECT_NE(NULL, strstr(amxrt_errmsg(), self->path));
 	EXPECT_NE(NULL, strstr(amxrt_errmsg(), strerror(EFBIG)));
-	EXPECT_EQ(0, dir_entries(self->dir, NULL, 0));
+	EXPECT_EQ(0, test_dir_entries(self->dir, NULL, 0));
 	amxrt_gguf_writer_free(w);
 	free(big);
 }
@@ -806,7 +767,7 @@ TEST_F(dir, bad_arguments_are_refused)
 	EXPECT_EQ(-EINVAL, amxrt_gguf_write(w, self->path));
 	EXPECT_EQ(0, amxrt_gguf_set_u32(w, "general.alignment", 0));
 	EXPECT_EQ(-EINVAL, amxrt_gguf_write(w, self->path));
-	EXPECT_EQ(0, dir_entries(self->dir, NULL, 0));
+	EXPECT_EQ(0, test_dir_entries(self->dir, NULL, 0));
 	EXPECT_EQ(-EINVAL, amxrt_gguf_write(w, NULL));
 	EXPECT_EQ(-EINVAL, amxrt_gguf_write(NULL, self->path));
 	EXPECT_EQ(-EINVAL, amxrt_gguf_writer_new(NULL));

@@ -7,10 +7,12 @@
 #ifndef AMXRT_TESTS_HELPERS_H
 #define AMXRT_TESTS_HELPERS_H
 
+#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,6 +140,49 @@ static inline int test_write_long(const char *path, long v)
 		return -1;
 	ok = fprintf(f, "%ld\n", v) > 0;
 	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* Remove dir and the files in it (one level, as the tests make them). */
+static inline void test_rm_tree(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/*
+ * Entries in dir besides . and .. (-1 if it cannot be read); the first
+ * one's name in first when first is not NULL.
+ */
+static inline int test_dir_entries(const char *dir, char *first, size_t len)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (first && len)
+		first[0] = '\0';
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!n++ && first)
+			snprintf(first, len, "%s", e->d_name);
+	}
+	closedir(d);
+	return n;
 }
 
 #endif /* AMXRT_TESTS_HELPERS_H */

@@ -29,43 +29,24 @@
 
 #include "kselftest_harness.h"
 #include "helpers.h"
+#include "tool_helpers.h"
 
 #include <amxrt/amxrt.h>
 
 #define TOOL "amxrt-mkmodel"
 
-static char tool[512], models[512];
+static char models[512];
 
 /* ---- running the tool --------------------------------------------------- */
 
-static int find_tool(char *why, size_t len)
+/* The tool and the vocabularies it reads: 0, or -1 with a reason. */
+static int need_tool(char *why, size_t len)
 {
-	const char *bin = getenv("AMXRT_BIN");
 	const char *src = getenv("AMXRT_SRCDIR");
-	char self[400], probe[700];
-	ssize_t n;
+	char probe[700];
 
-	if (bin && *bin) {
-		snprintf(tool, sizeof(tool), "%s/" TOOL, bin);
-	} else if (src && *src) {
-		snprintf(tool, sizeof(tool), "%s/build/bin/" TOOL, src);
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0) {
-			snprintf(why, len,
-				 "AMXRT_BIN and AMXRT_SRCDIR are "
-				 "unset and /proc/self/exe is "
-				 "unreadable");
-			return -1;
-		}
-		self[n] = '\0';
-		*strrchr(self, '/') = '\0';
-		snprintf(tool, sizeof(tool), "%s/../bin/" TOOL, self);
-	}
-	if (access(tool, X_OK)) {
-		snprintf(why, len, "%s: %s", tool, strerror(errno));
+	if (find_tool(TOOL, why, len))
 		return -1;
-	}
 	snprintf(models, sizeof(models), "%s/models", src && *src ? src : ".");
 	snprintf(probe, sizeof(probe), "%s/vocab/recon-vocab-qwen2.gguf",
 		 models);
@@ -80,96 +61,17 @@ static int find_tool(char *why, size_t len)
 #define NEED_TOOL()                                   \
 	do {                                          \
 		char why_[900];                       \
-		if (find_tool(why_, sizeof(why_)))    \
+		if (need_tool(why_, sizeof(why_)))    \
 			SKIP(return, "%.900s", why_); \
 	} while (0)
 
-struct run {
-	char out[16384], err[4096];
-	int status; /* exit status, or -1 */
-};
-
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
-
 /* Run "env ENV tool ARGS" (AMXRT_MODELS unset unless ENV sets it). */
-static void run_tool(struct run *r, const char *env, const char *args)
+static void run_mk(struct run *r, const char *env, const char *args)
 {
-	char errfile[] = "/tmp/amxrt-mkmodel-err.XXXXXX";
-	char cmd[4096];
-	size_t n = 0, got;
-	FILE *p;
-	int fd, st;
+	char e[1024];
 
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	fd = mkstemp(errfile);
-	if (fd < 0)
-		return;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "env -u AMXRT_MODELS %s '%s' %s 2>'%s'", env,
-		 tool, args, errfile);
-	p = popen(cmd, "r");
-	if (p) {
-		while ((got = fread(r->out + n, 1, sizeof(r->out) - 1 - n, p)))
-			n += got;
-		r->out[n] = '\0';
-		st = pclose(p);
-		if (st != -1 && WIFEXITED(st))
-			r->status = WEXITSTATUS(st);
-	}
-	slurp(errfile, r->err, sizeof(r->err));
-	unlink(errfile);
-}
-
-static int lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-static void rm_tree(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-static int dir_entries(const char *dir)
-{
-	struct dirent *e;
-	DIR *d = opendir(dir);
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
+	snprintf(e, sizeof(e), "-u AMXRT_MODELS %s", env);
+	run_cmd(r, e, tool, NULL, args);
 }
 
 /* ---- checks ---------------------------------------------------------------- */
@@ -462,7 +364,7 @@ FIXTURE_SETUP(mk)
 
 FIXTURE_TEARDOWN(mk)
 {
-	rm_tree(self->dir);
+	test_rm_tree(self->dir);
 }
 
 #define N(a) (int)(sizeof(a) / sizeof(a[0]))
@@ -475,7 +377,7 @@ TEST_F(mk, list_names_every_preset)
 	int i;
 
 	NEED_TOOL();
-	run_tool(&self->r, "", "--list");
+	run_mk(&self->r, "", "--list");
 	EXPECT_EQ(0, self->r.status);
 	EXPECT_STREQ("", self->r.err);
 	for (i = 0; i < N(names); i++) {
@@ -483,7 +385,7 @@ TEST_F(mk, list_names_every_preset)
 		TH_LOG("%s", names[i]);
 	}
 	EXPECT_EQ(6, lines(self->r.out));
-	run_tool(&self->r, "", "--help");
+	run_mk(&self->r, "", "--help");
 	EXPECT_EQ(0, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.out, "Exit status"));
 	EXPECT_NE(NULL, strstr(self->r.out, "AMXRT_MODELS"));
@@ -529,12 +431,12 @@ TEST_F(mk, qwen3_0_6b_one_layer_q4_0)
 	snprintf(args, sizeof(args),
 		 "--preset qwen3-0.6b --layers 1 --type q4_0 -o '%s'",
 		 self->out);
-	run_tool(&self->r, self->env, args);
+	run_mk(&self->r, self->env, args);
 	TH_LOG("exit %d, stderr \"%s\"", self->r.status, self->r.err);
 	ASSERT_EQ(0, self->r.status);
 	EXPECT_STREQ("", self->r.err);
 	EXPECT_EQ(1, lines(self->r.out));
-	EXPECT_EQ(1, dir_entries(self->dir));
+	EXPECT_EQ(1, test_dir_entries(self->dir, NULL, 0));
 
 	ASSERT_EQ(0, amxrt_gguf_open(self->out, &g))
 	TH_LOG("%s", amxrt_errmsg());
@@ -592,7 +494,7 @@ TEST_F(mk, tinyllama_one_layer_q8_0)
 		 "--preset tinyllama-1.1b --layers 1 --type Q8_0 --vocab '%s' "
 		 "--seed 3 -o '%s'",
 		 vocab, self->out);
-	run_tool(&self->r, "", args);
+	run_mk(&self->r, "", args);
 	TH_LOG("exit %d, stderr \"%s\"", self->r.status, self->r.err);
 	ASSERT_EQ(0, self->r.status);
 	EXPECT_STREQ("", self->r.err);
@@ -648,7 +550,7 @@ TEST_F(mk, moe_bench_one_layer_q4_1)
 		args, sizeof(args),
 		"--preset moe-bench --layers 1 --type q4_1 --vocab '%s' -o '%s'",
 		vocab, self->out);
-	run_tool(&self->r, "", args);
+	run_mk(&self->r, "", args);
 	TH_LOG("exit %d, stderr \"%s\"", self->r.status, self->r.err);
 	ASSERT_EQ(0, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.out, "note: "));
@@ -703,7 +605,7 @@ TEST_F(mk, seed_decides_the_weights)
 			 "--preset qwen3-0.6b --layers 1 --type q4_0 "
 			 "--vocab '%s' %s -o '%s'",
 			 vocab, runs[i], out[i]);
-		run_tool(&self->r, "", args);
+		run_mk(&self->r, "", args);
 		ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	}
 	EXPECT_TRUE(same_file(out[0], out[1]));
@@ -733,7 +635,7 @@ TEST_F(mk, vocabulary_lookup)
 
 	/* AMXRT_MODELS naming a directory without vocab/ */
 	snprintf(self->env, sizeof(self->env), "AMXRT_MODELS=%s", self->dir);
-	run_tool(&self->r, self->env, args);
+	run_mk(&self->r, self->env, args);
 	TH_LOG("exit %d, stderr \"%s\"", self->r.status, self->r.err);
 	EXPECT_EQ(1, self->r.status);
 	EXPECT_EQ(1, lines(self->r.err));
@@ -741,12 +643,12 @@ TEST_F(mk, vocabulary_lookup)
 
 	/* found through AMXRT_MODELS: now the output is the problem */
 	snprintf(self->env, sizeof(self->env), "AMXRT_MODELS='%s'", models);
-	run_tool(&self->r, self->env, args);
+	run_mk(&self->r, self->env, args);
 	TH_LOG("exit %d, stderr \"%s\"", self->r.status, self->r.err);
 	EXPECT_EQ(1, self->r.status);
 	EXPECT_EQ(1, lines(self->r.err));
 	EXPECT_NE(NULL, strstr(self->r.err, "no/dir.gguf"));
-	EXPECT_EQ(0, dir_entries(self->dir));
+	EXPECT_EQ(0, test_dir_entries(self->dir, NULL, 0));
 
 	/* beside the build tree */
 	if (!realpath(tool, dir))
@@ -758,7 +660,7 @@ TEST_F(mk, vocabulary_lookup)
 		SKIP(return,
 			   "the tool is not in a build tree beside models/: %.400s",
 			   probe);
-	run_tool(&self->r, "", args);
+	run_mk(&self->r, "", args);
 	TH_LOG("exit %d, stderr \"%s\"", self->r.status, self->r.err);
 	EXPECT_EQ(1, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.err, "no/dir.gguf"));
@@ -784,7 +686,7 @@ TEST_F(mk, usage_errors_exit_2)
 
 	NEED_TOOL();
 	for (i = 0; i < N(args); i++) {
-		run_tool(&self->r, "", args[i]);
+		run_mk(&self->r, "", args[i]);
 		TH_LOG("[%s]: exit %d, stderr \"%s\"", args[i], self->r.status,
 		       self->r.err);
 		EXPECT_EQ(2, self->r.status);
@@ -802,7 +704,7 @@ TEST_F(mk, failures_exit_1)
 	snprintf(args, sizeof(args),
 		 "--preset qwen3-0.6b --vocab %s/none.gguf -o %s/o.gguf",
 		 self->dir, self->dir);
-	run_tool(&self->r, "", args);
+	run_mk(&self->r, "", args);
 	TH_LOG("exit %d, stderr \"%s\"", self->r.status, self->r.err);
 	EXPECT_EQ(1, self->r.status);
 	EXPECT_EQ(1, lines(self->r.err));
@@ -818,12 +720,12 @@ TEST_F(mk, failures_exit_1)
 	snprintf(args, sizeof(args),
 		 "--preset qwen3-0.6b --vocab %s/bad.gguf -o %s/o.gguf",
 		 self->dir, self->dir);
-	run_tool(&self->r, "", args);
+	run_mk(&self->r, "", args);
 	TH_LOG("exit %d, stderr \"%s\"", self->r.status, self->r.err);
 	EXPECT_EQ(1, self->r.status);
 	EXPECT_EQ(1, lines(self->r.err));
 	EXPECT_NE(NULL, strstr(self->r.err, "tokenizer.ggml.tokens"));
-	EXPECT_EQ(1, dir_entries(self->dir)); /* bad.gguf only */
+	EXPECT_EQ(1, test_dir_entries(self->dir, NULL, 0)); /* bad.gguf only */
 }
 
 TEST_HARNESS_MAIN

@@ -28,44 +28,23 @@
 
 #include "kselftest_harness.h"
 #include "helpers.h"
+#include "tool_helpers.h"
 
 #include <amxrt/amxrt.h>
 
 #define TOOL "amxrt-quantize"
 
-static char tool[512], model[512];
+static char model[512];
 
 /* ---- running the tool --------------------------------------------------- */
 
-static int find_tool(char *why, size_t len)
+/* The tool and the model it quantizes: 0, or -1 with a reason. */
+static int need_tool(char *why, size_t len)
 {
-	const char *bin = getenv("AMXRT_BIN");
 	const char *src = getenv("AMXRT_SRCDIR");
-	char self[400];
-	ssize_t n;
 
-	if (bin && *bin) {
-		snprintf(tool, sizeof(tool), "%s/" TOOL, bin);
-	} else if (src && *src) {
-		snprintf(tool, sizeof(tool), "%s/build/bin/" TOOL, src);
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0) {
-			snprintf(why, len,
-				 "AMXRT_BIN and AMXRT_SRCDIR are "
-				 "unset and /proc/self/exe is "
-				 "unreadable");
-			return -1;
-		}
-		self[n] = '\0';
-		*strrchr(self, '/') = '\0';
-		snprintf(tool, sizeof(tool), "%s/../bin/" TOOL, self);
-	}
-	if (access(tool, X_OK)) {
-		snprintf(why, len, "%s: %s", tool, strerror(errno));
+	if (find_tool(TOOL, why, len))
 		return -1;
-	}
-	src = getenv("AMXRT_SRCDIR");
 	snprintf(model, sizeof(model), "%s/models/stories260K.gguf",
 		 src && *src ? src : ".");
 	if (access(model, R_OK)) {
@@ -79,96 +58,9 @@ static int find_tool(char *why, size_t len)
 #define NEED_TOOL()                                   \
 	do {                                          \
 		char why_[900];                       \
-		if (find_tool(why_, sizeof(why_)))    \
+		if (need_tool(why_, sizeof(why_)))    \
 			SKIP(return, "%.900s", why_); \
 	} while (0)
-
-struct run {
-	char out[65536], err[4096];
-	int status; /* exit status, or -1 */
-};
-
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
-
-/* Run "tool ARGS", stdout and stderr apart. */
-static void run_tool(struct run *r, const char *args)
-{
-	char errfile[] = "/tmp/amxrt-quantize-err.XXXXXX";
-	char cmd[4096];
-	size_t n = 0, got;
-	FILE *p;
-	int fd, st;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	fd = mkstemp(errfile);
-	if (fd < 0)
-		return;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "'%s' %s 2>'%s'", tool, args, errfile);
-	p = popen(cmd, "r");
-	if (p) {
-		while ((got = fread(r->out + n, 1, sizeof(r->out) - 1 - n, p)))
-			n += got;
-		r->out[n] = '\0';
-		st = pclose(p);
-		if (st != -1 && WIFEXITED(st))
-			r->status = WEXITSTATUS(st);
-	}
-	slurp(errfile, r->err, sizeof(r->err));
-	unlink(errfile);
-}
-
-static int lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-static void rm_tree(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-static int dir_entries(const char *dir)
-{
-	struct dirent *e;
-	DIR *d = opendir(dir);
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
-}
 
 /* ---- checks --------------------------------------------------------------- */
 
@@ -406,7 +298,7 @@ FIXTURE_SETUP(quant)
 
 FIXTURE_TEARDOWN(quant)
 {
-	rm_tree(self->dir);
+	test_rm_tree(self->dir);
 }
 
 TEST_F(quant, converts_by_the_rules)
@@ -421,7 +313,7 @@ TEST_F(quant, converts_by_the_rules)
 	NEED_TOOL();
 	snprintf(args, sizeof(args), "'%s' '%s' %s", model, self->out,
 		 variant->arg);
-	run_tool(r, args);
+	run_tool(r, "", args);
 	TH_LOG("exit %d, stderr \"%s\"", r->status, r->err);
 	ASSERT_EQ(0, r->status);
 	EXPECT_STREQ("", r->err);
@@ -500,7 +392,7 @@ FIXTURE_SETUP(args)
 
 FIXTURE_TEARDOWN(args)
 {
-	rm_tree(self->dir);
+	test_rm_tree(self->dir);
 }
 
 TEST_F(args, usage_errors_exit_2)
@@ -523,16 +415,16 @@ TEST_F(args, usage_errors_exit_2)
 	snprintf(a[7], sizeof(a[7]), "-x '%s' %s/o.gguf q8_0", model,
 		 self->dir);
 	for (i = 0; i < 8; i++) {
-		run_tool(r, a[i]);
+		run_tool(r, "", a[i]);
 		TH_LOG("[%s]: exit %d, stderr \"%s\"", a[i], r->status, r->err);
 		EXPECT_EQ(2, r->status);
 		EXPECT_STREQ("", r->out);
 		EXPECT_EQ(1, lines(r->err));
 		EXPECT_EQ(0, strncmp(r->err, TOOL ": ", strlen(TOOL) + 2));
 	}
-	EXPECT_EQ(0, dir_entries(self->dir));
+	EXPECT_EQ(0, test_dir_entries(self->dir, NULL, 0));
 
-	run_tool(r, "--help");
+	run_tool(r, "", "--help");
 	EXPECT_EQ(0, r->status);
 	EXPECT_NE(NULL, strstr(r->out, "Exit status"));
 }
@@ -547,7 +439,7 @@ TEST_F(args, failures_exit_1)
 	/* a missing input */
 	snprintf(a, sizeof(a), "%s/none.gguf %s/o.gguf q8_0", self->dir,
 		 self->dir);
-	run_tool(r, a);
+	run_tool(r, "", a);
 	TH_LOG("exit %d, stderr \"%s\"", r->status, r->err);
 	EXPECT_EQ(1, r->status);
 	EXPECT_EQ(1, lines(r->err));
@@ -560,18 +452,18 @@ TEST_F(args, failures_exit_1)
 	fclose(f);
 	snprintf(a, sizeof(a), "%s/o.gguf %s/p.gguf q8_0", self->dir,
 		 self->dir);
-	run_tool(r, a);
+	run_tool(r, "", a);
 	TH_LOG("exit %d, stderr \"%s\"", r->status, r->err);
 	EXPECT_EQ(1, r->status);
 	EXPECT_EQ(1, lines(r->err));
 	/* an output directory that does not exist */
 	snprintf(a, sizeof(a), "'%s' %s/no/o.gguf q4_0", model, self->dir);
-	run_tool(r, a);
+	run_tool(r, "", a);
 	TH_LOG("exit %d, stderr \"%s\"", r->status, r->err);
 	EXPECT_EQ(1, r->status);
 	EXPECT_EQ(1, lines(r->err));
 	EXPECT_NE(NULL, strstr(r->err, strerror(ENOENT)));
-	EXPECT_EQ(1, dir_entries(self->dir)); /* only o.gguf */
+	EXPECT_EQ(1, test_dir_entries(self->dir, NULL, 0)); /* only o.gguf */
 }
 
 /* Requantize rows of Q8_0 tensor s into q; count values off the bound. */
@@ -620,7 +512,7 @@ TEST_F(args, requantize_only_when_allowed)
 	snprintf(mid_path, sizeof(mid_path), "%s/q8_0.gguf", self->dir);
 	snprintf(out, sizeof(out), "%s/again.gguf", self->dir);
 	snprintf(a, sizeof(a), "-q '%s' '%s' q8_0", model, mid_path);
-	run_tool(r, a);
+	run_tool(r, "", a);
 	ASSERT_EQ(0, r->status);
 	EXPECT_EQ(1, lines(r->out)); /* -q: the total only */
 	ASSERT_EQ(0, amxrt_gguf_open(mid_path, &mid));
@@ -630,7 +522,7 @@ TEST_F(args, requantize_only_when_allowed)
 
 		snprintf(a, sizeof(a), "'%s' '%s' %s", mid_path, out,
 			 targets[t]);
-		run_tool(r, a);
+		run_tool(r, "", a);
 		TH_LOG("exit %d, stderr \"%s\"", r->status, r->err);
 		EXPECT_EQ(1, r->status);
 		EXPECT_EQ(1, lines(r->err));
@@ -639,7 +531,7 @@ TEST_F(args, requantize_only_when_allowed)
 
 		snprintf(a, sizeof(a), "--allow-requantize '%s' '%s' %s",
 			 mid_path, out, targets[t]);
-		run_tool(r, a);
+		run_tool(r, "", a);
 		ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
 		ASSERT_EQ(0, amxrt_gguf_open(out, &dst));
 		for (i = 0; i < amxrt_gguf_tensor_count(mid); i++) {
