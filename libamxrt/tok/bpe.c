@@ -61,66 +61,6 @@ struct sym {
 	int prev, next;
 };
 
-struct bigram {
-	int left, right;
-	int32_t rank;
-	uint32_t size;
-};
-
-struct heap {
-	struct bigram *v;
-	size_t n, cap;
-};
-
-static int before(const struct bigram *a, const struct bigram *b)
-{
-	return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static int heap_push(struct heap *h, struct bigram b)
-{
-	size_t i;
-
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		struct bigram *v = realloc(h->v, cap * sizeof(*v));
-
-		if (!v)
-			return amxrt_err(ENOMEM, "tokenizer: out of memory");
-		h->v = v;
-		h->cap = cap;
-	}
-	i = h->n++;
-	while (i && before(&b, &h->v[(i - 1) / 2])) {
-		h->v[i] = h->v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h->v[i] = b;
-	return 0;
-}
-
-static struct bigram heap_pop(struct heap *h)
-{
-	struct bigram top = h->v[0], last = h->v[--h->n];
-	size_t i = 0;
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && before(&h->v[c + 1], &h->v[c]))
-			c++;
-		if (!before(&h->v[c], &last))
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n)
-		h->v[i] = last;
-	return top;
-}
-
 struct word {
 	const struct amxrt_tokenizer *t;
 	struct amxrt_tok_ids *out;
@@ -129,12 +69,12 @@ struct word {
 	size_t enc_cap;
 	struct sym *sym;
 	size_t sym_cap;
-	struct heap heap;
+	struct amxrt_tok_merges queue;
 };
 
 static int add_bigram(struct word *w, int left, int right)
 {
-	struct bigram b;
+	struct amxrt_tok_merge b;
 	int32_t rank;
 
 	if (left < 0 || right < 0)
@@ -144,9 +84,9 @@ static int add_bigram(struct word *w, int left, int right)
 		return 0;
 	b.left = left;
 	b.right = right;
-	b.rank = rank;
+	b.key = rank;
 	b.size = w->sym[left].n + w->sym[right].n;
-	return heap_push(&w->heap, b);
+	return amxrt_tok_merges_push(&w->queue, b);
 }
 
 static int emit(struct word *w, const struct sym *s)
@@ -198,12 +138,12 @@ static int merge_word(struct word *w, size_t len)
 		s->next = pos + cl < len ? (int)n + 1 : -1;
 		pos += cl;
 	}
-	w->heap.n = 0;
+	w->queue.n = 0;
 	for (i = 1; i < (int)n; i++)
 		if ((ret = add_bigram(w, i - 1, i)))
 			return ret;
-	while (w->heap.n) {
-		struct bigram b = heap_pop(&w->heap);
+	while (w->queue.n) {
+		struct amxrt_tok_merge b = amxrt_tok_merges_pop(&w->queue);
 		struct sym *l = &w->sym[b.left], *r = &w->sym[b.right];
 
 		if (!l->n || !r->n || l->next != b.right ||
@@ -254,6 +194,6 @@ int amxrt_tok_bpe(const struct amxrt_tokenizer *t, const char *text, size_t len,
 	ret = amxrt_tok_pretok_split(t->pretok, text, len, on_pretoken, &w);
 	free(w.enc);
 	free(w.sym);
-	free(w.heap.v);
+	free(w.queue.v);
 	return ret < 0 ? ret : 0;
 }

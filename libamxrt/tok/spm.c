@@ -17,78 +17,17 @@ struct sym {
 	int prev, next;
 };
 
-struct bigram {
-	int left, right;
-	float score;
-	size_t size;
-};
-
-struct heap {
-	struct bigram *v;
-	size_t n, cap;
-};
-
-static int before(const struct bigram *a, const struct bigram *b)
-{
-	return a->score > b->score ||
-	       (a->score == b->score && a->left < b->left);
-}
-
-static int heap_push(struct heap *h, struct bigram b)
-{
-	size_t i;
-
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		struct bigram *v = realloc(h->v, cap * sizeof(*v));
-
-		if (!v)
-			return amxrt_err(ENOMEM, "tokenizer: out of memory");
-		h->v = v;
-		h->cap = cap;
-	}
-	i = h->n++;
-	while (i && before(&b, &h->v[(i - 1) / 2])) {
-		h->v[i] = h->v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h->v[i] = b;
-	return 0;
-}
-
-static struct bigram heap_pop(struct heap *h)
-{
-	struct bigram top = h->v[0], last = h->v[--h->n];
-	size_t i = 0;
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && before(&h->v[c + 1], &h->v[c]))
-			c++;
-		if (!before(&h->v[c], &last))
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n)
-		h->v[i] = last;
-	return top;
-}
-
 struct spm {
 	const struct amxrt_tokenizer *t;
 	const char *text;
 	struct sym *sym;
-	struct heap heap;
+	struct amxrt_tok_merges queue;
 	struct amxrt_tok_ids *out;
 };
 
 static int add_bigram(struct spm *s, int left, int right)
 {
-	struct bigram b;
+	struct amxrt_tok_merge b;
 	int32_t id;
 
 	if (left < 0 || right < 0)
@@ -99,8 +38,8 @@ static int add_bigram(struct spm *s, int left, int right)
 		return 0;
 	b.left = left;
 	b.right = right;
-	b.score = s->t->score[id];
-	return heap_push(&s->heap, b);
+	b.key = -(double)s->t->score[id];
+	return amxrt_tok_merges_push(&s->queue, b);
 }
 
 /*
@@ -153,8 +92,8 @@ int amxrt_tok_spm(const struct amxrt_tokenizer *t, const char *text, size_t len,
 	}
 	for (i = 1; i < n && !ret; i++)
 		ret = add_bigram(&s, i - 1, i);
-	while (!ret && s.heap.n) {
-		struct bigram b = heap_pop(&s.heap);
+	while (!ret && s.queue.n) {
+		struct amxrt_tok_merge b = amxrt_tok_merges_pop(&s.queue);
 		struct sym *l = &s.sym[b.left], *r = &s.sym[b.right];
 
 		if (!l->n || !r->n || l->n + r->n != b.size)
@@ -170,7 +109,7 @@ int amxrt_tok_spm(const struct amxrt_tokenizer *t, const char *text, size_t len,
 	}
 	for (i = 0; !ret && i >= 0; i = s.sym[i].next)
 		ret = emit(&s, &s.sym[i]);
-	free(s.heap.v);
+	free(s.queue.v);
 	free(s.sym);
 	return ret;
 }

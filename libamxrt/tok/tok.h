@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tok.h - the tokenizer's internal contract: the vocabulary (vocab.c), the
- * two tokenizer families (spm.c, bpe.c), the byte-level BPE pre-tokenizer
- * (pretok.c) and a growable id list. Internal.
+ * two tokenizer families (spm.c, bpe.c) and the queue of candidate merges
+ * they share (merges.c), the byte-level BPE pre-tokenizer (pretok.c) and a
+ * growable id list. Internal.
  */
 #ifndef AMXRT_TOK_TOK_H
 #define AMXRT_TOK_TOK_H
@@ -99,6 +100,26 @@ int amxrt_tok_pretok_split(const struct amxrt_tok_pretok *p, const char *text,
 			   size_t len,
 			   int (*fn)(void *ctx, size_t off, size_t n),
 			   void *ctx);
+
+/*
+ * Candidate merges of two adjacent symbols, smallest key first (SPM: minus
+ * the merged piece's score; BPE: the merge's rank), the leftmost first on
+ * equal keys. size is the merged length, to recognise stale entries.
+ */
+struct amxrt_tok_merge {
+	int left, right;
+	double key;
+	size_t size;
+};
+
+struct amxrt_tok_merges {
+	struct amxrt_tok_merge *v;
+	size_t n, cap;
+};
+
+int amxrt_tok_merges_push(struct amxrt_tok_merges *q,
+			  struct amxrt_tok_merge m); /* 0 or -ENOMEM */
+struct amxrt_tok_merge amxrt_tok_merges_pop(struct amxrt_tok_merges *q);
 
 /* Length of the UTF-8 sequence a lead byte announces (1 for others). */
 static inline size_t amxrt_tok_utf8_len(unsigned char c)
