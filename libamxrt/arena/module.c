@@ -138,6 +138,20 @@ static int mod_ioctl(int fd, unsigned long cmd, void *arg, const char *call,
 			 strerror(err));
 }
 
+/* One ioctl on a descriptor of /dev/amxrt opened for it (as mod_ioctl). */
+static int dev_call(unsigned long cmd, void *arg, const char *call,
+		    const char *name)
+{
+	char why[256];
+	int dev = dev_open(NULL, why, sizeof(why)), ret;
+
+	if (dev < 0)
+		return dev;
+	ret = mod_ioctl(dev, cmd, arg, call, name);
+	close(dev);
+	return ret;
+}
+
 static void fill_from_entry(struct amxrt_arena *a,
 			    const struct amxrt_arena_entry *e)
 {
@@ -150,12 +164,8 @@ static int mod_create(struct amxrt_arena *a, uint64_t size, int node,
 		      unsigned int flags)
 {
 	struct amxrt_arena_create c;
-	char why[256];
-	int dev, ret;
+	int ret;
 
-	dev = dev_open(NULL, why, sizeof(why));
-	if (dev < 0)
-		return dev;
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
 	snprintf(c.name, sizeof(c.name), "%s", a->name);
@@ -163,8 +173,7 @@ static int mod_create(struct amxrt_arena *a, uint64_t size, int node,
 	c.node = node < 0 ? AMXRT_NODE_LOCAL : (__u32)node;
 	if (node < 0 || (flags & AMXRT_ARENA_NODE_PREFERRED))
 		c.flags |= AMXRT_ARENA_ANY_NODE;
-	ret = mod_ioctl(dev, AMXRT_IOC_ARENA_CREATE, &c, "create", a->name);
-	close(dev);
+	ret = dev_call(AMXRT_IOC_ARENA_CREATE, &c, "create", a->name);
 	if (ret) {
 		if (ret == -ENOMEM && node >= 0) {
 			char msg[512];
@@ -183,17 +192,12 @@ static int mod_create(struct amxrt_arena *a, uint64_t size, int node,
 static int mod_open(struct amxrt_arena *a)
 {
 	struct amxrt_arena_open o;
-	char why[256];
-	int dev, ret;
+	int ret;
 
-	dev = dev_open(NULL, why, sizeof(why));
-	if (dev < 0)
-		return dev;
 	memset(&o, 0, sizeof(o));
 	o.size = sizeof(o);
 	snprintf(o.name, sizeof(o.name), "%s", a->name);
-	ret = mod_ioctl(dev, AMXRT_IOC_ARENA_OPEN, &o, "open", a->name);
-	close(dev);
+	ret = dev_call(AMXRT_IOC_ARENA_OPEN, &o, "open", a->name);
 	if (ret)
 		return ret;
 	a->fd = (int)o.fd;
@@ -251,21 +255,15 @@ static void *map_aligned(void *addr, uint64_t size, int prot, int fd)
 static int ro_fd(struct amxrt_arena *a)
 {
 	struct amxrt_arena_open o;
-	char why[256];
-	int dev, ret;
+	int ret;
 
 	if (a->priv)
 		return (int)(intptr_t)a->priv - 1;
-	dev = dev_open(NULL, why, sizeof(why));
-	if (dev < 0)
-		return dev;
 	memset(&o, 0, sizeof(o));
 	o.size = sizeof(o);
 	o.flags = AMXRT_OPEN_RDONLY;
 	snprintf(o.name, sizeof(o.name), "%s", a->name);
-	ret = mod_ioctl(dev, AMXRT_IOC_ARENA_OPEN, &o, "open read-only",
-			a->name);
-	close(dev);
+	ret = dev_call(AMXRT_IOC_ARENA_OPEN, &o, "open read-only", a->name);
 	if (ret)
 		return ret;
 	a->priv = (void *)(intptr_t)(o.fd + 1);
@@ -381,18 +379,11 @@ static void mod_close(struct amxrt_arena *a)
 static int mod_destroy(const char *name)
 {
 	struct amxrt_arena_ref r;
-	char why[256];
-	int dev, ret;
 
-	dev = dev_open(NULL, why, sizeof(why));
-	if (dev < 0)
-		return dev;
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);
 	snprintf(r.name, sizeof(r.name), "%s", name);
-	ret = mod_ioctl(dev, AMXRT_IOC_ARENA_DESTROY, &r, "destroy", name);
-	close(dev);
-	return ret;
+	return dev_call(AMXRT_IOC_ARENA_DESTROY, &r, "destroy", name);
 }
 
 static int mod_names(char ***out)
