@@ -178,6 +178,20 @@ static void parse_shapes(struct opts *o, char *arg)
 	}
 }
 
+/* --limits-time: seconds in (0, 60], or exit 2. */
+static double parse_limits_time(const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v > 0 && v <= 60))
+		die("--limits-time '%s' is not a number of seconds in (0, 60]",
+		    arg);
+	return v;
+}
+
 static void parse_ms(struct opts *o, char *arg)
 {
 	char *items[MAX_LIST];
@@ -205,7 +219,6 @@ static void parse(struct opts *o, int argc, char **argv)
 	char defaults_t[] = "q4_0,q4_1,q8_0,bf16,f16,f32";
 	char defaults_s[] = "2048x2048,5632x2048,2048x5632,14336x4096";
 	char defaults_m[] = "1,16,64,512";
-	char *end;
 	int c, i;
 
 	memset(o, 0, sizeof(*o));
@@ -247,12 +260,7 @@ static void parse(struct opts *o, int argc, char **argv)
 			o->warm = 1;
 			break;
 		case 'L':
-			errno = 0;
-			o->limits_time = strtod(optarg, &end);
-			if (errno || end == optarg || *end ||
-			    !(o->limits_time > 0 && o->limits_time <= 60))
-				die("--limits-time '%s' is not a number of seconds in (0, 60]",
-				    optarg);
+			o->limits_time = parse_limits_time(optarg);
 			break;
 		case ':':
 			die("option '%s' needs a value", argv[optind - 1]);
@@ -687,12 +695,7 @@ static void parse_model(struct mopts *o, int argc, char **argv, int first)
 				die("seed '%s' is not a number", optarg);
 			break;
 		case 'L':
-			errno = 0;
-			o->limits_time = strtod(optarg, &end);
-			if (errno || end == optarg || *end ||
-			    !(o->limits_time > 0 && o->limits_time <= 60))
-				die("--limits-time '%s' is not a number of seconds in (0, 60]",
-				    optarg);
+			o->limits_time = parse_limits_time(optarg);
 			break;
 		case ':':
 			die("option '%s' needs a value", argv[optind - 1]);
