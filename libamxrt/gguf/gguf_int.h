@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gguf_int.h - the reader's in-memory form of a validated GGUF file,
- * shared by read.c (open and validate) and query.c (lookups). Internal.
+ * shared by read.c (open and validate) and query.c (lookups), and the
+ * value sizes the writer (write.c) uses too. Internal.
  *
  * Keys, tensor names, string values and every array are copied once at
  * open into one pool (strings NUL-terminated, arrays 8-byte aligned), so
@@ -73,5 +74,29 @@ struct amxrt_gguf {
  */
 int64_t amxrt_gguf_probe(const struct amxrt_gguf *g, int tensors,
 			 const char *name, size_t len, size_t *slot);
+
+/* Bytes of one value of a fixed-size type; 0 for string, array, unknown. */
+static inline size_t amxrt_gguf_scalar_size(uint32_t type)
+{
+	switch (type) {
+	case AMXRT_GGUF_UINT8:
+	case AMXRT_GGUF_INT8:
+	case AMXRT_GGUF_BOOL:
+		return 1;
+	case AMXRT_GGUF_UINT16:
+	case AMXRT_GGUF_INT16:
+		return 2;
+	case AMXRT_GGUF_UINT32:
+	case AMXRT_GGUF_INT32:
+	case AMXRT_GGUF_FLOAT32:
+		return 4;
+	case AMXRT_GGUF_UINT64:
+	case AMXRT_GGUF_INT64:
+	case AMXRT_GGUF_FLOAT64:
+		return 8;
+	default:
+		return 0;
+	}
+}
 
 #endif /* AMXRT_GGUF_INT_H */

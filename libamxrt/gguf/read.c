@@ -171,30 +171,6 @@ static int strs_reserve(struct cur *c, size_t n)
 
 /* ---- metadata ----------------------------------------------------------- */
 
-/* Bytes of one value of a fixed-size type; 0 for string, array, unknown. */
-static size_t scalar_size(uint32_t type)
-{
-	switch (type) {
-	case AMXRT_GGUF_UINT8:
-	case AMXRT_GGUF_INT8:
-	case AMXRT_GGUF_BOOL:
-		return 1;
-	case AMXRT_GGUF_UINT16:
-	case AMXRT_GGUF_INT16:
-		return 2;
-	case AMXRT_GGUF_UINT32:
-	case AMXRT_GGUF_INT32:
-	case AMXRT_GGUF_FLOAT32:
-		return 4;
-	case AMXRT_GGUF_UINT64:
-	case AMXRT_GGUF_INT64:
-	case AMXRT_GGUF_FLOAT64:
-		return 8;
-	default:
-		return 0;
-	}
-}
-
 static int check_bools(struct cur *c, const uint8_t *b, uint64_t n, size_t at)
 {
 	uint64_t i;
@@ -256,7 +232,7 @@ static int rd_array(struct cur *c, struct gguf_kv *kv)
 		return bad(c, at, "nested arrays are not supported");
 	if (elem == AMXRT_GGUF_STRING)
 		return rd_string_array(c, kv, n, at);
-	esz = scalar_size(elem);
+	esz = amxrt_gguf_scalar_size(elem);
 	if (!esz)
 		return bad(c, at, "unknown array element type %u", elem);
 	if (n > left(c) / esz)
@@ -299,7 +275,7 @@ static int rd_value(struct cur *c, struct gguf_kv *kv)
 	}
 	if (type == AMXRT_GGUF_ARRAY)
 		return rd_array(c, kv);
-	esz = scalar_size(type);
+	esz = amxrt_gguf_scalar_size(type);
 	if (!esz)
 		return bad(c, at, "unknown value type %u", type);
 	rc = need(c, esz, "value");

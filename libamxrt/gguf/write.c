@@ -28,6 +28,7 @@
 #include <amxrt/gguf.h>
 
 #include "../core/error.h"
+#include "gguf_int.h"
 
 #define GGUF_VERSION 3
 #define GGUF_DEFAULT_ALIGNMENT 32
@@ -62,30 +63,6 @@ struct amxrt_gguf_writer {
 };
 
 /* ---- metadata ------------------------------------------------------------ */
-
-/* Bytes of one fixed-size element; 0 for strings, arrays and unknowns. */
-static size_t elem_size(enum amxrt_gguf_type type)
-{
-	switch (type) {
-	case AMXRT_GGUF_UINT8:
-	case AMXRT_GGUF_INT8:
-	case AMXRT_GGUF_BOOL:
-		return 1;
-	case AMXRT_GGUF_UINT16:
-	case AMXRT_GGUF_INT16:
-		return 2;
-	case AMXRT_GGUF_UINT32:
-	case AMXRT_GGUF_INT32:
-	case AMXRT_GGUF_FLOAT32:
-		return 4;
-	case AMXRT_GGUF_UINT64:
-	case AMXRT_GGUF_INT64:
-	case AMXRT_GGUF_FLOAT64:
-		return 8;
-	default:
-		return 0;
-	}
-}
 
 static int check_key(const struct amxrt_gguf_writer *w, const char *key)
 {
@@ -140,7 +117,7 @@ nomem:
 static int set_scalar(struct amxrt_gguf_writer *w, const char *key,
 		      enum amxrt_gguf_type type, const void *v)
 {
-	size_t n = elem_size(type);
+	size_t n = amxrt_gguf_scalar_size(type);
 	uint8_t *val;
 	int err = check_key(w, key);
 
@@ -220,7 +197,7 @@ int amxrt_gguf_set_str(struct amxrt_gguf_writer *w, const char *key,
 int amxrt_gguf_set_arr(struct amxrt_gguf_writer *w, const char *key,
 		       enum amxrt_gguf_type elem, const void *data, uint64_t n)
 {
-	size_t es = elem_size(elem), len;
+	size_t es = amxrt_gguf_scalar_size(elem), len;
 	uint32_t t = elem;
 	uint8_t *val;
 	int err = check_key(w, key);
@@ -372,7 +349,7 @@ int amxrt_gguf_copy_kv(struct amxrt_gguf_writer *w, const struct amxrt_gguf *g,
 			}
 			break;
 		default:
-			if (!elem_size(type))
+			if (!amxrt_gguf_scalar_size(type))
 				return amxrt_err(EINVAL,
 						 "gguf copy_kv: %s: unknown "
 						 "type %d",
