@@ -222,8 +222,12 @@ struct amxrt_att_block {
 	float scale;
 };
 
+/* Keys the AVX-512 attention takes per step (two vectors of 16). */
+#define AMXRT_ATT_KEYS 32
+
 /* attention_avx512.c: 0, or -1 for a head size it has no kernel for;
- * scratch holds (d * 16 + nrows * nh * (d + 2)) floats, 64-byte aligned. */
+ * scratch holds (d * AMXRT_ATT_KEYS + nrows * nh * (d + 2)) floats,
+ * 64-byte aligned. */
 int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch);
 
 /* swiglu_avx512.c: amxrt_op_swiglu with AVX-512 (exp within 2e-7). */
