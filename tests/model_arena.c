@@ -28,6 +28,7 @@
 
 #include "kselftest_harness.h"
 #include "helpers.h"
+#include "tool_helpers.h"
 #include "model_gen.h"
 
 #include <amxrt/amxrt.h>
@@ -199,25 +200,6 @@ FIXTURE_TEARDOWN(marena)
 	amxrt_arena_set_backend(-1);
 }
 
-/* BUILD/tests/model_arena -> BUILD/bin/amxrt-arena; 0 if executable. */
-static int arena_tool(char *tool, size_t len)
-{
-	char self[400];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	snprintf(tool, len, "amxrt-arena");
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	snprintf(tool, len, "%s/../bin/amxrt-arena", self);
-	return access(tool, X_OK);
-}
-
 static int cancel_at_half(void *ctx, uint64_t done, uint64_t total)
 {
 	return done > 0 && done >= total / 2;
@@ -302,7 +284,7 @@ TEST_F(marena, miss_then_hit_same_logits)
 	struct amxrt_load_stats st;
 	struct amxrt_arena_info a[4];
 	float ref[MAX_VOCAB], miss[MAX_VOCAB];
-	char tool[512], cmd[700];
+	char why[600], cmd[1400];
 	int nv;
 
 	if (_metadata->skip) /* the 6.1 harness runs it anyway */
@@ -348,8 +330,8 @@ TEST_F(marena, miss_then_hit_same_logits)
 	EXPECT_EQ(1, made(self, a, 4));
 
 	/* amxrt-arena destroy removes it; the next load fills again */
-	if (arena_tool(tool, sizeof(tool))) {
-		printf("# %s not built: destroyed with the API\n", tool);
+	if (find_tool("amxrt-arena", why, sizeof(why))) {
+		printf("# %s: destroyed with the API\n", why);
 		EXPECT_EQ(0, amxrt_arena_destroy(st.arena_name));
 	} else {
 		snprintf(cmd, sizeof(cmd),

@@ -23,6 +23,7 @@
 
 #include "kselftest_harness.h"
 #include "helpers.h"
+#include "tool_helpers.h"
 
 #include <amxrt/amxrt.h>
 
@@ -752,76 +753,12 @@ TEST(spm_ids_out_of_range_are_none)
 
 /* ---- the tool -------------------------------------------------------- */
 
-struct run {
-	char out[16384], err[4096];
-	int status;
-};
-
-static int find_tool(char *tool, size_t len, char *why, size_t wlen)
+TEST(tokenize_tool)
 {
-	const char *bin = getenv("AMXRT_BIN");
-	const char *src = getenv("AMXRT_SRCDIR");
+	char why[1200], model[1024], args[4096];
+	static struct run r;
 
-	if (bin && *bin)
-		snprintf(tool, len, "%s/amxrt-tokenize", bin);
-	else
-		snprintf(tool, len, "%s/build/bin/amxrt-tokenize",
-			 src && *src ? src : ".");
-	if (access(tool, X_OK)) {
-		snprintf(why, wlen, "%s: %s", tool, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static void run_tool(struct run *r, const char *tool, const char *args)
-{
-	char errfile[] = "/tmp/amxrt-tokenize-err.XXXXXX";
-	char cmd[8192];
-	FILE *p;
-	size_t n;
-	int fd, st;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	fd = mkstemp(errfile);
-	if (fd < 0)
-		return;
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "'%s' %s 2>'%s'", tool, args, errfile);
-	p = popen(cmd, "r");
-	if (p) {
-		n = fread(r->out, 1, sizeof(r->out) - 1, p);
-		r->out[n] = '\0';
-		st = pclose(p);
-		if (st != -1 && WIFEXITED(st))
-			r->status = WEXITSTATUS(st);
-	}
-	fd = open(errfile, O_RDONLY);
-	if (fd >= 0) {
-		ssize_t k = read(fd, r->err, sizeof(r->err) - 1);
-
-		r->err[k > 0 ? k : 0] = '\0';
-		close(fd);
-	}
-	unlink(errfile);
-}
-
-static int count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-TEST(tool)
-{
-	char tool[1024], why[1200], model[1024], args[4096];
-	struct run r;
-
-	if (find_tool(tool, sizeof(tool), why, sizeof(why)))
+	if (find_tool("amxrt-tokenize", why, sizeof(why)))
 		SKIP(return, "%.900s", why);
 	path_of(model, sizeof(model), "models/vocab/ggml-vocab-llama-spm.gguf");
 	if (access(model, R_OK))
@@ -829,35 +766,35 @@ TEST(tool)
 
 	/* llama.cpp: " Hello World!" -> 1 15043 2787 29991 */
 	snprintf(args, sizeof(args), "-m '%s' -p ' Hello World!'", model);
-	run_tool(&r, tool, args);
+	run_tool(&r, "", args);
 	ASSERT_EQ(0, r.status);
 	EXPECT_STREQ("1 29871 15043 2787 29991\n", r.out);
 	snprintf(args, sizeof(args), "-m '%s' -p 'Hello World!' --no-bos",
 		 model);
-	run_tool(&r, tool, args);
+	run_tool(&r, "", args);
 	ASSERT_EQ(0, r.status);
 	EXPECT_STREQ("15043 2787 29991\n", r.out);
 	snprintf(args, sizeof(args), "-m '%s' -p 'a</s>' --special --pieces",
 		 model);
-	run_tool(&r, tool, args);
+	run_tool(&r, "", args);
 	ASSERT_EQ(0, r.status);
 	TH_LOG("%s", r.out);
-	EXPECT_EQ(4, count_lines(r.out));
+	EXPECT_EQ(4, lines(r.out));
 	EXPECT_NE(NULL, strstr(r.out, "\n2\t\"</s>\"\n"));
 	EXPECT_NE(NULL, strstr(r.out, "\n1\t\"<s>\"\n"));
 
 	/* errors: one line on stderr, non-zero status */
-	run_tool(&r, tool, "-m /nonexistent.gguf -p hi");
+	run_tool(&r, "", "-m /nonexistent.gguf -p hi");
 	EXPECT_EQ(1, r.status);
-	EXPECT_EQ(1, count_lines(r.err));
+	EXPECT_EQ(1, lines(r.err));
 	EXPECT_STREQ("", r.out);
 	snprintf(args, sizeof(args), "-m '%s'", model);
-	run_tool(&r, tool, args);
+	run_tool(&r, "", args);
 	EXPECT_EQ(2, r.status);
-	EXPECT_EQ(1, count_lines(r.err));
-	run_tool(&r, tool, "--bogus");
+	EXPECT_EQ(1, lines(r.err));
+	run_tool(&r, "", "--bogus");
 	EXPECT_EQ(2, r.status);
-	run_tool(&r, tool, "--help");
+	run_tool(&r, "", "--help");
 	EXPECT_EQ(0, r.status);
 	EXPECT_NE(NULL, strstr(r.out, "--pieces"));
 }
