@@ -39,11 +39,6 @@
 /* Rows of staged activations a gemm keeps hot per pass over the panels. */
 #define ACT_L2_BYTES (384 * 1024)
 
-/* gemv: bytes ahead in each panel stream to prefetch (0: none). */
-#ifndef GEMV_PREFETCH
-#define GEMV_PREFETCH 0
-#endif
-
 #ifndef GEMM_MR
 #define GEMM_MR 4 /* divides 16, so mp needs no row tail */
 #endif
@@ -216,11 +211,6 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 					const uint8_t *src =
 						qs[j] + b * 512 + 64 * g;
 
-					if (GEMV_PREFETCH && MR == 1)
-						_mm_prefetch(
-							(const char *)src +
-								GEMV_PREFETCH,
-							_MM_HINT_T0);
 					wv[j] = _mm512_load_si512(src);
 				}
 				UNROLL
@@ -245,11 +235,6 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 						qs[j] + b * 256 + 64 * g;
 					__m512i v;
 
-					if (GEMV_PREFETCH && MR == 1)
-						_mm_prefetch(
-							(const char *)src +
-								GEMV_PREFETCH,
-							_MM_HINT_T0);
 					v = _mm512_load_si512(src);
 					wl[j] = _mm512_and_si512(v, lo4);
 					/*
