@@ -452,24 +452,51 @@ TEST_F(marena, unsealed_leftover_not_used)
 	EXPECT_EQ(0, memcmp(ref, self->r->logits, sizeof(float) * nv));
 }
 
+/*
+ * Start a filling load in a child that stalls half way (it reads to[0]
+ * and writes from[1]); return its pid once it has stalled, or -1.
+ */
+static pid_t start_stalled_fill(const char *model, struct res *r2, int to[2],
+				int from[2])
+{
+	pid_t pid;
+	char c;
+
+	if (pipe(to))
+		return -1;
+	if (pipe(from)) {
+		close(to[0]);
+		close(to[1]);
+		return -1;
+	}
+	stall_fd[0] = to[0];
+	stall_fd[1] = from[1];
+	pid = load_in_child(r2, model, AMXRT_LOAD_ARENA_AUTO, -1, 2);
+	if (pid <= 0 || read(from[0], &c, 1) != 1)
+		return -1;
+	return pid;
+}
+
+static void close_pipes(int to[2], int from[2])
+{
+	close(to[0]);
+	close(to[1]);
+	close(from[0]);
+	close(from[1]);
+}
+
 /* A fill in progress in another process is left alone, then hit. */
 TEST_F(marena, fill_in_progress_left_alone)
 {
 	struct res *r2 = mmap(NULL, sizeof(*r2), PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	int to_filler[2], from_filler[2], st;
-	char c;
 
 	if (_metadata->skip) /* the 6.1 harness runs it anyway */
 		return;
 	ASSERT_NE(MAP_FAILED, r2);
-	ASSERT_EQ(0, pipe(to_filler));
-	ASSERT_EQ(0, pipe(from_filler));
-	/* the filler's child reads to_filler, writes from_filler */
-	stall_fd[0] = to_filler[0];
-	stall_fd[1] = from_filler[1];
-	load_in_child(r2, self->model, AMXRT_LOAD_ARENA_AUTO, -1, 2);
-	ASSERT_EQ(1, read(from_filler[0], &c, 1)); /* stalled half way */
+	ASSERT_LT(0,
+		  start_stalled_fill(self->model, r2, to_filler, from_filler));
 
 	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
 	EXPECT_EQ(AMXRT_LOAD_ARENA_NONE, self->r->st.arena_state);
@@ -484,10 +511,7 @@ TEST_F(marena, fill_in_progress_left_alone)
 			    sizeof(float) * self->r->nv));
 	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
 	EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state);
-	close(to_filler[0]);
-	close(to_filler[1]);
-	close(from_filler[0]);
-	close(from_filler[1]);
+	close_pipes(to_filler, from_filler);
 	munmap(r2, sizeof(*r2));
 }
 
@@ -499,18 +523,12 @@ TEST_F(marena, killed_fill_refilled)
 	struct amxrt_arena_info a[4];
 	int to_filler[2], from_filler[2], st;
 	pid_t pid;
-	char c;
 
 	if (_metadata->skip) /* the 6.1 harness runs it anyway */
 		return;
 	ASSERT_NE(MAP_FAILED, r2);
-	ASSERT_EQ(0, pipe(to_filler));
-	ASSERT_EQ(0, pipe(from_filler));
-	stall_fd[0] = to_filler[0];
-	stall_fd[1] = from_filler[1];
-	pid = load_in_child(r2, self->model, AMXRT_LOAD_ARENA_AUTO, -1, 2);
+	pid = start_stalled_fill(self->model, r2, to_filler, from_filler);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(1, read(from_filler[0], &c, 1));
 	ASSERT_EQ(1, made(self, a, 4));
 	EXPECT_EQ(0, a[0].sealed);
 	kill(pid, SIGKILL);
@@ -522,10 +540,7 @@ TEST_F(marena, killed_fill_refilled)
 	TH_LOG("%s", self->r->st.arena);
 	LOAD(AMXRT_LOAD_ARENA_AUTO, -1);
 	EXPECT_EQ(AMXRT_LOAD_ARENA_HIT, self->r->st.arena_state);
-	close(to_filler[0]);
-	close(to_filler[1]);
-	close(from_filler[0]);
-	close(from_filler[1]);
+	close_pipes(to_filler, from_filler);
 	munmap(r2, sizeof(*r2));
 }
 
