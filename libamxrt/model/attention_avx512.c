@@ -17,93 +17,108 @@
 /* Keys per step: two 16-lane halves (see step()). */
 #define KB AMXRT_ATT_KEYS
 
+/* Query heads taken together (they share each key and value load). */
+#define MAX_NQ 4
+
 /*
- * One query vector against the KB keys of kt ([D][KB], transposed),
- * `valid` of them visible (1 .. KB): update its max, sum and accumulator.
- * The max, the rescaling of the accumulator and the scalar exp are paid
- * once per KB keys.
+ * NQ query vectors (q, q + D, ...: heads of one row, which see the same
+ * keys) against the KB keys of kt ([D][KB], transposed), `valid` of them
+ * visible (1 .. KB): update their max, sum and accumulator (mx[n], l[n],
+ * acc + n * D). Each key and value vector is loaded once for all NQ; the
+ * max, the rescaling of the accumulators and the scalar exp are paid once
+ * per KB keys.
  */
 static inline __attribute__((always_inline)) void
 step(const float *q, const float *kt, const float *v, int64_t vstride,
-     int valid, float scale, int D, float *mx, float *l, float *acc)
+     int valid, float scale, const int D, float *mx, float *l, float *acc,
+     const int NQ)
 {
-	__m512 s[4], u[4], s0, s1, p0, p1, a[8], a2[8];
+	const int CH = NQ >= 4 ? 1 : 4 / NQ;
+	__m512 s[4], u[4], a[MAX_NQ][8];
 	__mmask16 m0 = valid >= 16 ? (__mmask16)0xffff :
 				     (__mmask16)((1u << valid) - 1);
 	__mmask16 m1 = valid >= 32 ? (__mmask16)0xffff :
 		       valid <= 16 ? (__mmask16)0 :
 				     (__mmask16)((1u << (valid - 16)) - 1);
 	const __m512 ninf = _mm512_set1_ps(-INFINITY);
-	float bm, nm, r, pv[KB];
-	int j, t, jb, nb = D / 16, c;
+	float pv[MAX_NQ][KB];
+	const int nb = D / 16;
+	int j, t, jb, n, c;
 
-	/* four chains per half: an FMA's latency is hidden */
-	for (c = 0; c < 4; c++) {
+	/*
+	 * scores: 2 * NQ * CH chains (8), CH sets over alternate k, so that
+	 * an FMA's latency is hidden
+	 */
+	for (c = 0; c < NQ * CH; c++) {
 		s[c] = _mm512_setzero_ps();
 		u[c] = _mm512_setzero_ps();
 	}
-	for (j = 0; j < D; j += 4)
-		for (c = 0; c < 4; c++) {
-			__m512 qj = _mm512_set1_ps(q[j + c]);
+	for (j = 0; j < D; j += CH)
+		for (c = 0; c < CH; c++) {
+			__m512 k0 = _mm512_load_ps(kt + (j + c) * KB),
+			       k1 = _mm512_load_ps(kt + (j + c) * KB + 16);
 
-			s[c] = _mm512_fmadd_ps(
-				qj, _mm512_load_ps(kt + (j + c) * KB), s[c]);
-			u[c] = _mm512_fmadd_ps(
-				qj, _mm512_load_ps(kt + (j + c) * KB + 16),
-				u[c]);
-		}
-	s0 = _mm512_mul_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]),
-					 _mm512_add_ps(s[2], s[3])),
-			   _mm512_set1_ps(scale));
-	s1 = _mm512_mul_ps(_mm512_add_ps(_mm512_add_ps(u[0], u[1]),
-					 _mm512_add_ps(u[2], u[3])),
-			   _mm512_set1_ps(scale));
-	bm = _mm512_reduce_max_ps(
-		_mm512_max_ps(_mm512_mask_mov_ps(ninf, m0, s0),
-			      _mm512_mask_mov_ps(ninf, m1, s1)));
-	nm = bm > *mx ? bm : *mx;
-	r = expf(*mx - nm); /* 0 on the first block: *mx is -inf */
-	p0 = _mm512_maskz_mov_ps(
-		m0, amxrt_exp16(_mm512_sub_ps(s0, _mm512_set1_ps(nm))));
-	p1 = _mm512_maskz_mov_ps(
-		m1, amxrt_exp16(_mm512_sub_ps(s1, _mm512_set1_ps(nm))));
-	*l = *l * r + _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
-	*mx = nm;
-	_mm512_storeu_ps(pv, p0);
-	_mm512_storeu_ps(pv + 16, p1);
-	/* two sets of accumulators, even and odd keys: two chains per lane */
-	for (jb = 0; jb < nb; jb++) {
-		a[jb] = _mm512_mul_ps(_mm512_loadu_ps(acc + jb * 16),
-				      _mm512_set1_ps(r));
-		a2[jb] = _mm512_setzero_ps();
-	}
-	for (t = 0; t + 1 < valid; t += 2) {
-		__m512 w0 = _mm512_set1_ps(pv[t]),
-		       w1 = _mm512_set1_ps(pv[t + 1]);
-		const float *v0 = v + t * vstride, *v1 = v0 + vstride;
+			for (n = 0; n < NQ; n++) {
+				__m512 qj = _mm512_set1_ps(q[n * D + j + c]);
 
-		for (jb = 0; jb < nb; jb++) {
-			a[jb] = _mm512_fmadd_ps(
-				w0, _mm512_loadu_ps(v0 + jb * 16), a[jb]);
-			a2[jb] = _mm512_fmadd_ps(
-				w1, _mm512_loadu_ps(v1 + jb * 16), a2[jb]);
+				s[c * NQ + n] =
+					_mm512_fmadd_ps(qj, k0, s[c * NQ + n]);
+				u[c * NQ + n] =
+					_mm512_fmadd_ps(qj, k1, u[c * NQ + n]);
+			}
 		}
+	for (c = 1; c < CH; c++)
+		for (n = 0; n < NQ; n++) {
+			s[n] = _mm512_add_ps(s[n], s[c * NQ + n]);
+			u[n] = _mm512_add_ps(u[n], u[c * NQ + n]);
+		}
+	for (n = 0; n < NQ; n++) {
+		__m512 s0 = _mm512_mul_ps(s[n], _mm512_set1_ps(scale));
+		__m512 s1 = _mm512_mul_ps(u[n], _mm512_set1_ps(scale));
+		float bm, nm, r;
+		__m512 p0, p1;
+
+		bm = _mm512_reduce_max_ps(
+			_mm512_max_ps(_mm512_mask_mov_ps(ninf, m0, s0),
+				      _mm512_mask_mov_ps(ninf, m1, s1)));
+		nm = bm > mx[n] ? bm : mx[n];
+		r = expf(mx[n] - nm); /* 0 on the first block: mx is -inf */
+		p0 = _mm512_maskz_mov_ps(
+			m0, amxrt_exp16(_mm512_sub_ps(s0, _mm512_set1_ps(nm))));
+		p1 = _mm512_maskz_mov_ps(
+			m1, amxrt_exp16(_mm512_sub_ps(s1, _mm512_set1_ps(nm))));
+		l[n] = l[n] * r + _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
+		mx[n] = nm;
+		_mm512_storeu_ps(pv[n], p0);
+		_mm512_storeu_ps(pv[n] + 16, p1);
+		for (jb = 0; jb < nb; jb++)
+			a[n][jb] = _mm512_mul_ps(
+				_mm512_loadu_ps(acc + n * D + jb * 16),
+				_mm512_set1_ps(r));
 	}
-	if (t < valid) {
-		__m512 w0 = _mm512_set1_ps(pv[t]);
-		const float *v0 = v + t * vstride;
+	/* values: NQ * D / 16 chains (at least 8) */
+	for (t = 0; t < valid; t++) {
+		const float *vt = v + t * vstride;
+		__m512 vv[8];
 
 		for (jb = 0; jb < nb; jb++)
-			a[jb] = _mm512_fmadd_ps(
-				w0, _mm512_loadu_ps(v0 + jb * 16), a[jb]);
+			vv[jb] = _mm512_loadu_ps(vt + jb * 16);
+		for (n = 0; n < NQ; n++) {
+			__m512 w = _mm512_set1_ps(pv[n][t]);
+
+			for (jb = 0; jb < nb; jb++)
+				a[n][jb] = _mm512_fmadd_ps(w, vv[jb], a[n][jb]);
+		}
 	}
-	for (jb = 0; jb < nb; jb++)
-		_mm512_storeu_ps(acc + jb * 16, _mm512_add_ps(a[jb], a2[jb]));
+	for (n = 0; n < NQ; n++)
+		for (jb = 0; jb < nb; jb++)
+			_mm512_storeu_ps(acc + n * D + jb * 16, a[n][jb]);
 }
 
 static inline __attribute__((always_inline)) void
 block(const struct amxrt_att_block *b, float *scratch, int D)
 {
+	const int NQ = D == 64 ? 4 : 2;
 	int nv = b->nrows * b->nh, nmax = b->n0 + b->nrows;
 	float *kt = scratch; /* [D][KB], 64-byte aligned */
 	float *acc = kt + D * KB; /* [nv][D] */
@@ -131,12 +146,24 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 			if (valid <= 0)
 				continue;
 			valid = valid < KB ? valid : KB;
-			for (h = 0; h < b->nh; h++) {
+			/* heads in groups of NQ (128 / D * 2: 16 accumulators) */
+			for (h = 0; h < b->nh; h += NQ) {
+				int left = b->nh - h;
+				const float *q = b->q + r * b->q_stride + h * D,
+					    *v = b->v +
+						 (int64_t)t0 * b->kv_stride;
+
 				i = r * b->nh + h;
-				step(b->q + r * b->q_stride + h * D, kt,
-				     b->v + (int64_t)t0 * b->kv_stride,
-				     b->kv_stride, valid, b->scale, D, mx + i,
-				     l + i, acc + (int64_t)i * D);
+				if (left >= NQ)
+					step(q, kt, v, b->kv_stride, valid,
+					     b->scale, D, mx + i, l + i,
+					     acc + (int64_t)i * D, NQ);
+				else
+					for (; left > 0; left--, i++, q += D)
+						step(q, kt, v, b->kv_stride,
+						     valid, b->scale, D, mx + i,
+						     l + i,
+						     acc + (int64_t)i * D, 1);
 			}
 		}
 	}
