@@ -20,25 +20,32 @@
  * order (llama GGUF files, whose q/k rows the converter permuted): the
  * pair is (2j, 2j + 1); NeoX order (qwen2/3): (j, j + n_rot / 2).
  */
-void amxrt_rope(const struct amxrt_hparams *hp, float *x, int64_t m,
-		int n_heads, int pos0)
+struct rope_job {
+	const struct amxrt_hparams *hp;
+	float *x;
+	int n_heads, pos0;
+};
+
+static void rope_rows(void *arg, int64_t r0, int64_t r1)
 {
+	const struct rope_job *r = arg;
+	const struct amxrt_hparams *hp = r->hp;
 	float cs[AMXRT_MAX_HEAD_DIM / 2], sn[AMXRT_MAX_HEAD_DIM / 2];
 	int half = hp->n_rot / 2, d = hp->head_dim;
 	int64_t i;
 	int h, j;
 
-	for (i = 0; i < m; i++) {
-		float *row = x + i * (int64_t)n_heads * d;
+	for (i = r0; i < r1; i++) {
+		float *row = r->x + i * (int64_t)r->n_heads * d;
 
 		for (j = 0; j < half; j++) {
-			double a = (double)(pos0 + i) *
+			double a = (double)(r->pos0 + i) *
 				   pow(hp->rope_base, -2.0 * j / hp->n_rot);
 
 			cs[j] = (float)cos(a);
 			sn[j] = (float)sin(a);
 		}
-		for (h = 0; h < n_heads; h++) {
+		for (h = 0; h < r->n_heads; h++) {
 			float *v = row + h * d;
 
 			for (j = 0; j < half; j++) {
@@ -51,6 +58,15 @@ void amxrt_rope(const struct amxrt_hparams *hp, float *x, int64_t m,
 			}
 		}
 	}
+}
+
+void amxrt_rope(const struct amxrt_hparams *hp, float *x, int64_t m,
+		int n_heads, int pos0)
+{
+	struct rope_job r = { hp, x, n_heads, pos0 };
+
+	/* a row costs its angles (half pow, sin, cos) and its rotations */
+	amxrt_op_par(rope_rows, &r, m, 4);
 }
 
 struct att_task {

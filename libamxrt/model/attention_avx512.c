@@ -3,7 +3,8 @@
  * attention_avx512.c - causal attention of a block of query rows and the
  * query heads of one KV head, with AVX-512: keys taken 32 at a time
  * (transposed once per block, for every query of the block), scores in
- * two vectors of 16, a vectorized exp, and an online softmax whose
+ * two vectors of 16, the query heads of a row in groups of 4 or 2 sharing
+ * each key and value load, a vectorized exp, and an online softmax whose
  * accumulators stay in registers. Built with the AVX-512 flags; called only on paths that
  * have them (avx512vnni, amx).
  */

@@ -75,8 +75,7 @@ int amxrt_forward(struct amxrt_ctx *c, const int32_t *tokens, int64_t m,
 			ret = amxrt_op_matmul(c, &l->wo, c->att, c->xb2, m);
 		if (ret)
 			return ret;
-		for (i = 0; i < m * E; i++)
-			c->x[i] += c->xb2[i];
+		amxrt_op_add(c->x, c->xb2, m * E);
 
 		/* feed-forward: norm, SwiGLU (dense or experts), residual */
 		amxrt_op_rmsnorm(c->xb, c->x, l->ffn_norm.data, m, E,
@@ -93,8 +92,7 @@ int amxrt_forward(struct amxrt_ctx *c, const int32_t *tokens, int64_t m,
 		}
 		if (ret)
 			return ret;
-		for (i = 0; i < m * E; i++)
-			c->x[i] += c->xb2[i];
+		amxrt_op_add(c->x, c->xb2, m * E);
 	}
 
 	/* final norm; logits of the last row, or of all rows, or none */

@@ -178,11 +178,20 @@ struct amxrt_op_mm {
  */
 #define AMXRT_OP_MM_MAX 16
 int amxrt_op_matmuls(struct amxrt_ctx *c, const struct amxrt_op_mm *mm, int n);
+/*
+ * fn over [0, n) cut into pieces of at least grain items run on the thread
+ * pool, or over all of it on this thread when there are too few (always
+ * from the thread that runs the forward pass, never from a pool task).
+ */
+typedef void (*amxrt_range_fn)(void *arg, int64_t i0, int64_t i1);
+void amxrt_op_par(amxrt_range_fn fn, void *arg, int64_t n, int64_t grain);
 /* y[m x n] = rmsnorm(x[m x n]) * weight (F32 [n]). */
 void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
 		      int64_t n, float eps);
 /* x[m x n] += bias (F32 [n]) */
 void amxrt_op_add_bias(float *x, const float *bias, int64_t m, int64_t n);
+/* x[i] += y[i] over n values (the residual) */
+void amxrt_op_add(float *x, const float *y, int64_t n);
 /* g[i] = silu(g[i]) * u[i] over n values */
 void amxrt_op_swiglu(float *g, const float *u, int64_t n);
 /* y[n] = row id of a plain [rows x n] tensor, decoded to f32. */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * ops.c - the backend ops table (CPU implemented) and the small
- * element-wise ops of the forward pass: RMSNorm, bias, SwiGLU, get_rows.
+ * element-wise ops of the forward pass: RMSNorm, bias, residual, SwiGLU,
+ * get_rows. Those of a micro-batch are cut over the thread pool
+ * (amxrt_op_par): run on one thread, the others would wait for them.
  */
 #include <errno.h>
 #include <math.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "../core/error.h"
+#include "../core/threads.h"
 #include "../kernels/kernels.h"
 #include "model_int.h"
 
@@ -76,23 +79,93 @@ int amxrt_op_matmuls(struct amxrt_ctx *c, const struct amxrt_op_mm *mm, int n)
 	return 0;
 }
 
-void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
-		      int64_t n, float eps)
-{
-	int64_t i, j;
+/* Floats of work below which a piece is not worth a thread's wakeup. */
+#define PAR_GRAIN 16384
 
-	for (i = 0; i < m; i++) {
-		const float *xr = x + i * n;
-		float *yr = y + i * n;
+struct par_job {
+	amxrt_range_fn fn;
+	void *arg;
+	int64_t n, per;
+};
+
+static void par_chunk(void *ctx, int64_t chunk, void *scratch)
+{
+	const struct par_job *j = ctx;
+	int64_t i0 = chunk * j->per;
+
+	j->fn(j->arg, i0, i0 + j->per < j->n ? i0 + j->per : j->n);
+}
+
+void amxrt_op_par(amxrt_range_fn fn, void *arg, int64_t n, int64_t grain)
+{
+	struct par_job j = { fn, arg, n, 0 };
+	int64_t nth = amxrt_threads(), nc = n / (grain > 0 ? grain : 1);
+
+	if (nc > 4 * nth)
+		nc = 4 * nth;
+	if (nth < 2 || nc < 2) {
+		fn(arg, 0, n);
+		return;
+	}
+	j.per = (n + nc - 1) / nc;
+	nc = (n + j.per - 1) / j.per;
+	if (amxrt_pool_for(par_chunk, &j, nc))
+		fn(arg, 0, n); /* the pool did not start: nothing ran */
+}
+
+struct norm_job {
+	float *y;
+	const float *x, *weight;
+	int64_t n;
+	float eps;
+};
+
+static void rmsnorm_rows(void *arg, int64_t r0, int64_t r1)
+{
+	const struct norm_job *a = arg;
+	int64_t i, j, n = a->n;
+
+	for (i = r0; i < r1; i++) {
+		const float *xr = a->x + i * n;
+		float *yr = a->y + i * n;
 		double ss = 0.0;
 		float s;
 
 		for (j = 0; j < n; j++)
 			ss += (double)xr[j] * xr[j];
-		s = (float)(1.0 / sqrt(ss / (double)n + eps));
+		s = (float)(1.0 / sqrt(ss / (double)n + a->eps));
 		for (j = 0; j < n; j++)
-			yr[j] = xr[j] * s * weight[j];
+			yr[j] = xr[j] * s * a->weight[j];
 	}
+}
+
+void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
+		      int64_t n, float eps)
+{
+	struct norm_job a = { y, x, weight, n, eps };
+
+	amxrt_op_par(rmsnorm_rows, &a, m, PAR_GRAIN / (n > 0 ? n : 1));
+}
+
+struct add_job {
+	float *x;
+	const float *y;
+};
+
+static void add_range(void *arg, int64_t i0, int64_t i1)
+{
+	const struct add_job *a = arg;
+	int64_t i;
+
+	for (i = i0; i < i1; i++)
+		a->x[i] += a->y[i];
+}
+
+void amxrt_op_add(float *x, const float *y, int64_t n)
+{
+	struct add_job a = { x, y };
+
+	amxrt_op_par(add_range, &a, n, PAR_GRAIN);
 }
 
 void amxrt_op_add_bias(float *x, const float *bias, int64_t m, int64_t n)
@@ -104,18 +177,35 @@ void amxrt_op_add_bias(float *x, const float *bias, int64_t m, int64_t n)
 			x[i * n + j] += bias[j];
 }
 
-void amxrt_op_swiglu(float *g, const float *u, int64_t n)
-{
-	int64_t i;
-	int isa = amxrt_isa();
+struct swiglu_job {
+	float *g;
+	const float *u;
+	int simd;
+};
 
-	if (isa == AMXRT_ISA_AVX512VNNI || isa == AMXRT_ISA_AMX ||
-	    isa == AMXRT_ISA_AMX_SIM) {
-		amxrt_swiglu_avx512(g, u, n);
+static void swiglu_range(void *arg, int64_t i0, int64_t i1)
+{
+	const struct swiglu_job *a = arg;
+	float *g = a->g;
+	int64_t i;
+
+	if (a->simd) {
+		amxrt_swiglu_avx512(g + i0, a->u + i0, i1 - i0);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+	for (i = i0; i < i1; i++)
+		g[i] = g[i] / (1.0f + expf(-g[i])) * a->u[i];
+}
+
+void amxrt_op_swiglu(float *g, const float *u, int64_t n)
+{
+	int isa = amxrt_isa();
+	struct swiglu_job a = { g, u,
+				isa == AMXRT_ISA_AVX512VNNI ||
+					isa == AMXRT_ISA_AMX ||
+					isa == AMXRT_ISA_AMX_SIM };
+
+	amxrt_op_par(swiglu_range, &a, n, PAR_GRAIN);
 }
 
 void amxrt_op_prefetch_rows(const struct amxrt_plain *t, const int32_t *ids,
