@@ -14,7 +14,7 @@
  *
  * Two kernel shapes share one tile routine, specialized at compile time
  * for MR activation rows x P panels (16 columns each):
- *   gemv (M = 1): 1 x 4 panels (1 x 8 for Q4 with K <= 2048), independent
+ *   gemv (M = 1): 1 x 8 panels for Q4, 1 x 4 for Q8_0, independent
  *     vpdpbusd chains sharing the activation broadcasts, Q4 low and high
  *     nibbles in separate chains (the high ones masked in place, 16 * q,
  *     one instruction fewer per load); memory-bound, it streams the panels
@@ -49,14 +49,13 @@
 #define GEMV_P 4 /* divides the dispatcher's unit of 4 panels */
 #endif
 /*
- * Q4 gemv on short rows (K <= GEMV_WIDE_K) takes 8 panels at a time: each
- * panel is a stream of only nb * 288 bytes (18 KiB at K = 2048) and more
+ * Q4 gemv takes 8 panels at a time (16 streams of quants and scales): more
  * streams in flight read faster while the hardware prefetchers restart on
- * each new one (Documentation/benchmarks.md: +10-20% at K = 2048, none at
- * K >= 4096, where 8 panels were slightly slower).
+ * each new one. Before the software prefetch below this paid only at
+ * K <= 2048; with it, 8 panels are faster at every K (o projection of
+ * 2048x4096: 58-60 GB/s against 36-55 with 4; Documentation/benchmarks.md).
  */
 #define GEMV_WIDE_P 8
-#define GEMV_WIDE_K 2048
 
 /*
  * Q4 gemv asks for each panel's quants GEMV_PF_BLOCKS blocks ahead (768
@@ -558,7 +557,7 @@ AI void int_gemv(const struct amxrt_weight *w, const struct amxrt_act *a,
 {
 	int64_t p = p0;
 
-	if (type != AMXRT_TYPE_Q8_0 && w->kp <= GEMV_WIDE_K)
+	if (type != AMXRT_TYPE_Q8_0)
 		for (; p + GEMV_WIDE_P <= p1; p += GEMV_WIDE_P)
 			int_tile(w, a, y, ldy, 0, 1, p, NULL, NULL, 1,
 				 GEMV_WIDE_P, type);
@@ -748,13 +747,11 @@ static void stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
 		.stage_q8 = stage_q8_avx512,     \
 	}
 
-KERNEL(k_q4_0_gemv,
-       "avx512vnni q4_0 gemv vpdpbusd 1x8 panels (K <= 2048), else 1x4",
+KERNEL(k_q4_0_gemv, "avx512vnni q4_0 gemv vpdpbusd 1x8 panels, prefetched",
        AMXRT_ACT_Q8, q4_0_gemv);
 KERNEL(k_q4_0_gemm, "avx512vnni q4_0 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8,
        q4_0_gemm);
-KERNEL(k_q4_1_gemv,
-       "avx512vnni q4_1 gemv vpdpbusd 1x8 panels (K <= 2048), else 1x4",
+KERNEL(k_q4_1_gemv, "avx512vnni q4_1 gemv vpdpbusd 1x8 panels, prefetched",
        AMXRT_ACT_Q8, q4_1_gemv);
 KERNEL(k_q4_1_gemm, "avx512vnni q4_1 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8,
        q4_1_gemm);
