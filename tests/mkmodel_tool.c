@@ -30,6 +30,7 @@
 #include "kselftest_harness.h"
 #include "helpers.h"
 #include "tool_helpers.h"
+#include "../libamxrt/gguf/gguf_int.h"
 
 #include <amxrt/amxrt.h>
 
@@ -211,25 +212,6 @@ static void check_str(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, strncmp(want, s, len)) TH_LOG("%s", key);
 }
 
-static size_t elem_size(enum amxrt_gguf_type e)
-{
-	switch (e) {
-	case AMXRT_GGUF_UINT8:
-	case AMXRT_GGUF_INT8:
-	case AMXRT_GGUF_BOOL:
-		return 1;
-	case AMXRT_GGUF_UINT16:
-	case AMXRT_GGUF_INT16:
-		return 2;
-	case AMXRT_GGUF_UINT64:
-	case AMXRT_GGUF_INT64:
-	case AMXRT_GGUF_FLOAT64:
-		return 8;
-	default:
-		return 4;
-	}
-}
-
 /* Every tokenizer.* key of vocab is in g, same type and value. */
 static void check_tokenizer(struct __test_metadata *_metadata,
 			    const struct amxrt_gguf *g, const char *vocab_path)
@@ -271,7 +253,9 @@ static void check_tokenizer(struct __test_metadata *_metadata,
 			if (ea != eb || na != nb)
 				continue;
 			if (ea != AMXRT_GGUF_STRING) {
-				EXPECT_EQ(0, memcmp(da, db, na * elem_size(ea)))
+				EXPECT_EQ(0, memcmp(da, db,
+						    na * amxrt_gguf_scalar_size(
+								 ea)))
 				TH_LOG("%s", key);
 				continue;
 			}

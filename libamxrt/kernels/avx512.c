@@ -62,8 +62,8 @@
  * bytes), and for the line of scales (and mins) they go with. The hardware
  * prefetchers alone leave the core waiting on memory while it computes:
  * over a decode step's sequence of weights this is 12-17% faster with 2
- * threads when the host's memory runs at full speed, and no slower when
- * it is contended (Documentation/benchmarks.md). Not for Q8_0, whose twice
+ * threads when the host's memory runs at full speed, and within the noise
+ * when it is contended (Documentation/benchmarks.md). Not for Q8_0, whose twice
  * longer blocks stream well alone (8 prefetches a block measured slower).
  */
 #define GEMV_PF_BLOCKS 3
