@@ -22,29 +22,52 @@
  */
 struct rope_job {
 	const struct amxrt_hparams *hp;
+	const float *cs;
 	float *x;
 	int n_heads, pos0;
 };
 
-static void rope_rows(void *arg, int64_t r0, int64_t r1)
+static void angle_rows(void *arg, int64_t r0, int64_t r1)
 {
 	const struct rope_job *r = arg;
 	const struct amxrt_hparams *hp = r->hp;
-	float cs[AMXRT_MAX_HEAD_DIM / 2], sn[AMXRT_MAX_HEAD_DIM / 2];
-	int half = hp->n_rot / 2, d = hp->head_dim;
+	int half = hp->n_rot / 2, j;
 	int64_t i;
-	int h, j;
 
 	for (i = r0; i < r1; i++) {
-		float *row = r->x + i * (int64_t)r->n_heads * d;
+		float *cs = (float *)r->cs + i * hp->n_rot;
 
 		for (j = 0; j < half; j++) {
 			double a = (double)(r->pos0 + i) *
 				   pow(hp->rope_base, -2.0 * j / hp->n_rot);
 
 			cs[j] = (float)cos(a);
-			sn[j] = (float)sin(a);
+			cs[half + j] = (float)sin(a);
 		}
+	}
+}
+
+void amxrt_rope_angles(const struct amxrt_hparams *hp, float *cs, int64_t m,
+		       int pos0)
+{
+	struct rope_job r = { .hp = hp, .cs = cs, .pos0 = pos0 };
+
+	/* a row costs half n_rot pow, sin and cos */
+	amxrt_op_par(angle_rows, &r, m, 8);
+}
+
+static void rope_rows(void *arg, int64_t r0, int64_t r1)
+{
+	const struct rope_job *r = arg;
+	const struct amxrt_hparams *hp = r->hp;
+	int half = hp->n_rot / 2, d = hp->head_dim;
+	int64_t i;
+	int h, j;
+
+	for (i = r0; i < r1; i++) {
+		float *row = r->x + i * (int64_t)r->n_heads * d;
+		const float *cs = r->cs + i * hp->n_rot, *sn = cs + half;
+
 		for (h = 0; h < r->n_heads; h++) {
 			float *v = row + h * d;
 
@@ -60,13 +83,13 @@ static void rope_rows(void *arg, int64_t r0, int64_t r1)
 	}
 }
 
-void amxrt_rope(const struct amxrt_hparams *hp, float *x, int64_t m,
-		int n_heads, int pos0)
+void amxrt_rope(const struct amxrt_hparams *hp, const float *cs, float *x,
+		int64_t m, int n_heads)
 {
-	struct rope_job r = { hp, x, n_heads, pos0 };
+	struct rope_job r = { .hp = hp, .cs = cs, .x = x, .n_heads = n_heads };
 
-	/* a row costs its angles (half pow, sin, cos) and its rotations */
-	amxrt_op_par(rope_rows, &r, m, 4);
+	/* a row costs n_heads * n_rot / 2 rotations */
+	amxrt_op_par(rope_rows, &r, m, 16);
 }
 
 struct att_task {

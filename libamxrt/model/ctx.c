@@ -26,6 +26,7 @@ void amxrt_ctx_free(struct amxrt_ctx *c)
 	free(c->att);
 	free(c->hb);
 	free(c->hb2);
+	free(c->rope_cs);
 	free(c->router);
 	free(c->sel);
 	free(c->selw);
@@ -96,6 +97,7 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	c->att = zalloc(ub * qd, sizeof(float));
 	c->hb = zalloc(ub * nf, sizeof(float));
 	c->hb2 = zalloc(ub * nf, sizeof(float));
+	c->rope_cs = zalloc(ub * hp->n_rot, sizeof(float));
 	c->router = zalloc(ub * hp->n_expert, sizeof(float));
 	c->sel = zalloc(ub * hp->n_expert_used, sizeof(int));
 	c->selw = zalloc(ub * hp->n_expert_used, sizeof(float));
@@ -107,7 +109,7 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	c->he2 = zalloc(er * hp->n_ff_expert, sizeof(float));
 	c->logits = zalloc(hp->n_vocab, sizeof(float));
 	c->cap_logits = hp->n_vocab;
-	if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->xb2 || !c->q ||
+	if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->xb2 || !c->q || !c->rope_cs ||
 	    !c->att || !c->hb || !c->hb2 || !c->router || !c->sel || !c->selw ||
 	    !c->rows || !c->rw || !c->xe || !c->ye || !c->he || !c->he2 ||
 	    !c->logits) {

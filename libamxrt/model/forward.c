@@ -37,6 +37,9 @@ int amxrt_forward(struct amxrt_ctx *c, const int32_t *tokens, int64_t m,
 			return ret;
 	}
 
+	/* the rows' rotation angles, for every layer's q and k */
+	amxrt_rope_angles(hp, c->rope_cs, m, pos0);
+
 	for (li = 0; li < hp->n_layer; li++) {
 		const struct amxrt_layer *l = &md->layers[li];
 		float *kc = c->k_cache + ((int64_t)li * c->n_ctx + pos0) * kvd;
@@ -66,8 +69,8 @@ int amxrt_forward(struct amxrt_ctx *c, const int32_t *tokens, int64_t m,
 			head_norm(hp, kc, m, hp->n_head_kv, &l->k_norm);
 		}
 		/* positions, then keys and values are in the cache already */
-		amxrt_rope(hp, c->q, m, hp->n_head, pos0);
-		amxrt_rope(hp, kc, m, hp->n_head_kv, pos0);
+		amxrt_rope(hp, c->rope_cs, c->q, m, hp->n_head);
+		amxrt_rope(hp, c->rope_cs, kc, m, hp->n_head_kv);
 
 		/* causal attention over cache + batch, output projection */
 		ret = amxrt_attention(c, li, m, pos0);

@@ -142,6 +142,7 @@ struct amxrt_ctx {
 	float *att; /* [ub x n_head * head_dim] attention output */
 	float *hb; /* [ub x n_ff_max] */
 	float *hb2; /* [ub x n_ff_max] */
+	float *rope_cs; /* [ub x n_rot]: cos, then sin, of each row's angles */
 	/* MoE: router output and the rows routed to one expert */
 	float *router; /* [ub x n_expert] */
 	int *sel; /* [ub x n_expert_used] chosen experts */
@@ -207,10 +208,17 @@ void amxrt_op_prefetch_rows(const struct amxrt_plain *t, const int32_t *ids,
 
 /* ---- attention (attention.c) ------------------------------------------ */
 
+/*
+ * The rotation angles of rows at positions pos0 .. pos0 + m - 1, once per
+ * forward pass for all layers, q and k: row i of cs holds the n_rot / 2
+ * cosines, then the sines.
+ */
+void amxrt_rope_angles(const struct amxrt_hparams *hp, float *cs, int64_t m,
+		       int pos0);
 /* Rotate the first n_rot dims of each of n_heads heads of the m rows of x
- * (row stride n_heads * head_dim), row i at position pos0 + i. */
-void amxrt_rope(const struct amxrt_hparams *hp, float *x, int64_t m,
-		int n_heads, int pos0);
+ * (row stride n_heads * head_dim), row i by the angles of row i of cs. */
+void amxrt_rope(const struct amxrt_hparams *hp, const float *cs, float *x,
+		int64_t m, int n_heads);
 /* Causal attention of the micro-batch (m rows at pos0 ..) over the cache
  * (which already holds its keys and values) into c->att. 0 or -errno. */
 int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0);
