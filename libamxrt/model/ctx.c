@@ -109,10 +109,10 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	c->he2 = zalloc(er * hp->n_ff_expert, sizeof(float));
 	c->logits = zalloc(hp->n_vocab, sizeof(float));
 	c->cap_logits = hp->n_vocab;
-	if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->xb2 || !c->q || !c->rope_cs ||
-	    !c->att || !c->hb || !c->hb2 || !c->router || !c->sel || !c->selw ||
-	    !c->rows || !c->rw || !c->xe || !c->ye || !c->he || !c->he2 ||
-	    !c->logits) {
+	if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->xb2 || !c->q ||
+	    !c->rope_cs || !c->att || !c->hb || !c->hb2 || !c->router ||
+	    !c->sel || !c->selw || !c->rows || !c->rw || !c->xe || !c->ye ||
+	    !c->he || !c->he2 || !c->logits) {
 		amxrt_ctx_free(c);
 		return amxrt_err(ENOMEM, "ctx: out of memory (n_ctx %d)",
 				 c->n_ctx);
