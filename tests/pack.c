@@ -5,10 +5,15 @@
  * N and, for float types, of K); the panel16 layout puts known bytes where
  * kernels.h says, in whole panels (packed by the fast path) and in the last,
  * partial one, and every byte is written (padding zero over old memory);
- * bad shapes and types are refused with a message.
+ * bad shapes and types are refused with a message. Weights placed without
+ * NUMA placement sit side by side in 2 MiB-aligned memory advised for huge
+ * pages (small ones too, such as a MoE model's experts), which is unmapped
+ * when its last weight is freed.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kselftest_harness.h"
 #include "helpers.h"
@@ -141,6 +146,114 @@ TEST(panel16_layout)
 		ASSERT_EQ(0, w.data[576 + r]);
 	}
 	free(w.data);
+}
+
+/* The VmFlags line of the mapping holding p, or "" when p is unmapped. */
+static void vm_flags(const void *p, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+
+	snprintf(out, len, "%s", "");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(out, len, "%s", line);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+TEST(weights_share_huge_page_slabs)
+{
+	enum { NW = 24 };
+	/* a moe-bench expert: 768 x 2048 Q4_0, 864 KiB packed */
+	int64_t n = 768, k = 2048;
+	uint8_t *rows = random_rows(AMXRT_TYPE_Q4_0, n, k);
+	struct amxrt_weight *w[NW], *big;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	size_t total = 0;
+	char flags[512];
+	int i, j;
+
+#ifdef __SANITIZE_ADDRESS__
+	free(rows);
+	SKIP(return, "AddressSanitizer build: each weight is a heap "
+		     "allocation of its own, so that overruns are caught");
+#endif
+	ASSERT_NE(NULL, rows);
+	ASSERT_EQ(0, amxrt_set_numa(AMXRT_NUMA_OFF, -1));
+	for (i = 0; i < NW; i++) {
+		ASSERT_EQ(0, amxrt_weight_pack(&w[i], AMXRT_TYPE_Q4_0, n, k,
+					       rows, -1));
+		ASSERT_EQ(0, (uintptr_t)w[i]->data % AMXRT_ALIGN);
+		total += w[i]->bytes;
+		if ((uintptr_t)w[i]->data < lo)
+			lo = (uintptr_t)w[i]->data;
+		if ((uintptr_t)w[i]->data + w[i]->bytes > hi)
+			hi = (uintptr_t)w[i]->data + w[i]->bytes;
+		/* no two weights overlap */
+		for (j = 0; j < i; j++)
+			ASSERT_TRUE(w[i]->data + w[i]->bytes <= w[j]->data ||
+				    w[j]->data + w[j]->bytes <= w[i]->data);
+	}
+	/*
+	 * side by side (each test runs in a process of its own, so these are
+	 * the first weights of a fresh slab): no gaps but 64-byte alignment
+	 */
+	TH_LOG("%d weights, %zu bytes, in %zu bytes of address space", NW,
+	       total, (size_t)(hi - lo));
+	ASSERT_LE(hi - lo, total + (size_t)AMXRT_ALIGN * NW);
+	/* advised for huge pages (the "hg" flag), each of them */
+	for (i = 0; i < NW; i++) {
+		vm_flags(w[i]->data, flags, sizeof(flags));
+		ASSERT_NE(NULL, strstr(flags, " hg"));
+	}
+	/* still a whole weight: unpacking gives the rows back */
+	{
+		uint8_t *back = malloc(
+			(size_t)(amxrt_row_bytes(AMXRT_TYPE_Q4_0, k) * n));
+
+		ASSERT_NE(NULL, back);
+		ASSERT_EQ(0, amxrt_weight_unpack(w[NW - 1], back));
+		ASSERT_EQ(0,
+			  memcmp(back, rows,
+				 (size_t)(amxrt_row_bytes(AMXRT_TYPE_Q4_0, k) *
+					  n)));
+		free(back);
+	}
+	/* a weight of more than 16 MiB has its own 2 MiB-aligned mapping */
+	{
+		uint8_t *brows = random_rows(AMXRT_TYPE_Q4_0, 16384, k);
+
+		ASSERT_NE(NULL, brows);
+		ASSERT_EQ(0, amxrt_weight_pack(&big, AMXRT_TYPE_Q4_0, 16384, k,
+					       brows, -1));
+		free(brows);
+		ASSERT_EQ(0, (uintptr_t)big->data % ((size_t)2 << 20));
+		vm_flags(big->data, flags, sizeof(flags));
+		ASSERT_NE(NULL, strstr(flags, " hg"));
+		amxrt_weight_free(big);
+	}
+	/* freed, all of them: their memory is unmapped */
+	{
+		const void *first = w[0]->data;
+
+		for (i = 0; i < NW; i++)
+			amxrt_weight_free(w[i]);
+		vm_flags(first, flags, sizeof(flags));
+		ASSERT_EQ(NULL, strstr(flags, " hg"));
+	}
+	free(rows);
 }
 
 TEST(refuses_bad_weights)

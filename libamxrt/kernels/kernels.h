@@ -175,6 +175,14 @@ int amxrt_weight_layout(struct amxrt_weight **out, enum amxrt_type type,
 int amxrt_weight_place(struct amxrt_weight *w, void *mem);
 
 /*
+ * wmem.c: memory for a packed weight placed without NUMA placement, 64-byte
+ * aligned, in huge pages where the kernel has them (neighbouring weights
+ * share them); NULL when out of memory. Free with the same bytes.
+ */
+void *amxrt_wmem_alloc(size_t bytes);
+void amxrt_wmem_free(void *p, size_t bytes);
+
+/*
  * matmul.c: several matmuls in one go (y = x * w^T for each op), for the
  * forward pass. Ops that follow each other with the same input (x, ldx, m
  * and the same staging) share its staging. Returns 0 or -errno; on error

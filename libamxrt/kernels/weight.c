@@ -20,24 +20,6 @@ static size_t align_up(size_t v)
 	return (v + AMXRT_ALIGN - 1) & ~(size_t)(AMXRT_ALIGN - 1);
 }
 
-/* Weights of 2 MiB and more get transparent huge pages where the kernel
- * has them: 512 times fewer page faults when the weight is first written,
- * and fewer TLB misses when it is read. */
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static void *weight_mem(size_t bytes)
-{
-	void *p;
-
-	bytes = align_up(bytes);
-	if (bytes < HUGE_PAGE)
-		return aligned_alloc(AMXRT_ALIGN, bytes);
-	if (posix_memalign(&p, HUGE_PAGE, bytes))
-		return NULL;
-	madvise(p, bytes & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
-	return p;
-}
-
 static size_t panel_qbytes(enum amxrt_type t)
 {
 	switch (t) {
@@ -105,7 +87,7 @@ static int place(struct amxrt_weight *w)
 	w->numa_mode = mode;
 	w->node_idx = -1;
 	if (mode == AMXRT_NUMA_OFF) {
-		w->data = weight_mem(w->bytes);
+		w->data = amxrt_wmem_alloc(w->bytes);
 		return w->data ?
 			       0 :
 			       amxrt_err(ENOMEM,
@@ -305,7 +287,7 @@ void amxrt_weight_free(struct amxrt_weight *w)
 	} else if (w->mapped) {
 		amxrt_numa_free(w->data, w->bytes);
 	} else {
-		free(w->data);
+		amxrt_wmem_free(w->data, w->bytes);
 	}
 	free(w);
 }

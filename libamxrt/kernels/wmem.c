@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wmem.c - memory for packed weights outside arenas and NUMA placement:
+ * 2 MiB-aligned slabs advised for transparent huge pages, weights carved
+ * from them one after the other.
+ *
+ * Why: a weight allocated on its own gets huge pages only for the 2 MiB
+ * pieces of it that are aligned, and none when it is smaller. The experts
+ * of a MoE model are such weights (768 x 2048 Q4_0: 864 KiB each, 648 MiB
+ * for moe-bench): in 4 KiB pages, each read one a TLB miss per page, its
+ * decode ran 12-24% slower (Documentation/benchmarks.md). In a slab,
+ * neighbours share huge pages.
+ *
+ * A slab is unmapped when its last weight is freed. Weights of more than
+ * a quarter of a slab get a mapping of their own, rounded to 2 MiB. Under
+ * AddressSanitizer each weight is a heap allocation of its own, so that
+ * a kernel reading past a weight's end is caught, not served its
+ * neighbour's bytes.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "kernels.h"
+
+#define HUGE_PAGE ((size_t)2 << 20)
+#define SLAB_BYTES ((size_t)64 << 20)
+#define OWN_MAPPING (SLAB_BYTES / 4)
+
+struct slab {
+	char *base;
+	size_t used; /* bytes handed out, from base */
+	long live; /* weights not yet freed */
+	struct slab *next;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct slab *slabs; /* the first one is the one being filled */
+
+static size_t round_up(size_t v, size_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/* size bytes (a multiple of 2 MiB) at a 2 MiB boundary, THP-advised. */
+static void *map_aligned(size_t size)
+{
+	char *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *base;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	base = (char *)round_up((uintptr_t)p, HUGE_PAGE);
+	if (base > p)
+		munmap(p, (size_t)(base - p));
+	if (base + size < p + size + HUGE_PAGE)
+		munmap(base + size,
+		       (size_t)(p + size + HUGE_PAGE - (base + size)));
+	/* where THP is off (enabled = never) this fails: 4 KiB pages then */
+	madvise(base, size, MADV_HUGEPAGE);
+	return base;
+}
+
+void *amxrt_wmem_alloc(size_t bytes)
+{
+	struct slab *s;
+	void *p = NULL;
+
+	bytes = round_up(bytes ? bytes : 1, AMXRT_ALIGN);
+#ifdef __SANITIZE_ADDRESS__
+	return aligned_alloc(AMXRT_ALIGN, bytes);
+#endif
+	if (bytes > OWN_MAPPING)
+		return map_aligned(round_up(bytes, HUGE_PAGE));
+	pthread_mutex_lock(&lock);
+	s = slabs;
+	if (!s || s->used + bytes > SLAB_BYTES) {
+		s = calloc(1, sizeof(*s));
+		if (s)
+			s->base = map_aligned(SLAB_BYTES);
+		if (!s || !s->base) {
+			free(s);
+			goto out;
+		}
+		s->next = slabs;
+		slabs = s;
+	}
+	p = s->base + s->used;
+	s->used += bytes;
+	s->live++;
+out:
+	pthread_mutex_unlock(&lock);
+	return p;
+}
+
+void amxrt_wmem_free(void *p, size_t bytes)
+{
+	struct slab **pp, *s;
+
+	if (!p)
+		return;
+	bytes = round_up(bytes ? bytes : 1, AMXRT_ALIGN);
+#ifdef __SANITIZE_ADDRESS__
+	free(p);
+	return;
+#endif
+	if (bytes > OWN_MAPPING) {
+		munmap(p, round_up(bytes, HUGE_PAGE));
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	for (pp = &slabs; (s = *pp); pp = &s->next) {
+		if ((char *)p < s->base || (char *)p >= s->base + SLAB_BYTES)
+			continue;
+		if (!--s->live) {
+			*pp = s->next;
+			munmap(s->base, SLAB_BYTES);
+			free(s);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&lock);
+}
