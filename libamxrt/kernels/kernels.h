@@ -86,7 +86,6 @@ struct amxrt_weight {
 	int numa_mode; /* enum amxrt_numa */
 	int node_idx; /* node index of data, -1 if not bound */
 	int mirror; /* 1: views are copies, 0: panel ranges */
-	int mapped; /* data comes from amxrt_numa_alloc() */
 	int borrowed; /* data is the caller's (a model arena): not freed */
 	int n_views;
 	struct amxrt_weight *views;
@@ -175,11 +174,12 @@ int amxrt_weight_layout(struct amxrt_weight **out, enum amxrt_type type,
 int amxrt_weight_place(struct amxrt_weight *w, void *mem);
 
 /*
- * wmem.c: memory for a packed weight placed without NUMA placement, 64-byte
- * aligned, in huge pages where the kernel has them (neighbouring weights
- * share them); NULL when out of memory. Free with the same bytes.
+ * wmem.c: zeroed memory for a packed weight, 64-byte aligned, bound to
+ * NUMA node index idx (-1: not bound), in huge pages where the kernel has
+ * them (neighbouring weights share them); NULL with amxrt_err() set. Free
+ * with the same bytes.
  */
-void *amxrt_wmem_alloc(size_t bytes);
+void *amxrt_wmem_alloc(size_t bytes, int idx);
 void amxrt_wmem_free(void *p, size_t bytes);
 
 /*

@@ -70,11 +70,10 @@ static void view_of(const struct amxrt_weight *w, struct amxrt_weight *v,
 			   (size_t)v->n * w->row_bytes :
 			   (size_t)v->np * w->panel_stride;
 	v->node_idx = idx;
-	v->mapped = 1;
 	v->mirror = 0;
 	v->n_views = 0;
 	v->views = NULL;
-	v->data = amxrt_numa_alloc(v->bytes, idx);
+	v->data = amxrt_wmem_alloc(v->bytes, idx);
 }
 
 /* Allocate w's memory as the NUMA mode says. */
@@ -87,17 +86,12 @@ static int place(struct amxrt_weight *w)
 	w->numa_mode = mode;
 	w->node_idx = -1;
 	if (mode == AMXRT_NUMA_OFF) {
-		w->data = amxrt_wmem_alloc(w->bytes);
-		return w->data ?
-			       0 :
-			       amxrt_err(ENOMEM,
-					 "out of memory for a %zu-byte weight",
-					 w->bytes);
+		w->data = amxrt_wmem_alloc(w->bytes, -1);
+		return w->data ? 0 : -ENOMEM;
 	}
 	if (mode == AMXRT_NUMA_ISOLATE) {
 		w->node_idx = idx;
-		w->mapped = 1;
-		w->data = amxrt_numa_alloc(w->bytes, idx);
+		w->data = amxrt_wmem_alloc(w->bytes, idx);
 		return w->data ? 0 : -ENOMEM;
 	}
 	w->mirror = mode == AMXRT_NUMA_MIRROR;
@@ -282,10 +276,8 @@ void amxrt_weight_free(struct amxrt_weight *w)
 		/* the arena's memory: its owner unmaps it */
 	} else if (w->views) {
 		for (i = 0; i < w->n_views; i++)
-			amxrt_numa_free(w->views[i].data, w->views[i].bytes);
+			amxrt_wmem_free(w->views[i].data, w->views[i].bytes);
 		free(w->views);
-	} else if (w->mapped) {
-		amxrt_numa_free(w->data, w->bytes);
 	} else {
 		amxrt_wmem_free(w->data, w->bytes);
 	}

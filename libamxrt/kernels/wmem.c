@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * wmem.c - memory for packed weights outside arenas and NUMA placement:
- * 2 MiB-aligned slabs advised for transparent huge pages, weights carved
- * from them one after the other.
+ * wmem.c - memory for packed weights outside arenas: 2 MiB-aligned slabs
+ * advised for transparent huge pages, one series per NUMA node index (each
+ * slab bound to its node before its first touch), weights carved from
+ * them one after the other.
  *
  * Why: a weight allocated on its own gets huge pages only for the 2 MiB
  * pieces of it that are aligned, and none when it is smaller. The experts
@@ -17,11 +18,16 @@
  * a kernel reading past a weight's end is caught, not served its
  * neighbour's bytes.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
+#include "../core/error.h"
+
+#include "../numa/numa.h"
 #include "kernels.h"
 
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -30,28 +36,36 @@
 
 struct slab {
 	char *base;
+	int idx; /* NUMA node index, -1: not bound */
 	size_t used; /* bytes handed out, from base */
 	long live; /* weights not yet freed */
 	struct slab *next;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct slab *slabs; /* the first one is the one being filled */
+/* newest first: the first one of an index is the one being filled */
+static struct slab *slabs;
 
 static size_t round_up(size_t v, size_t a)
 {
 	return (v + a - 1) / a * a;
 }
 
-/* size bytes (a multiple of 2 MiB) at a 2 MiB boundary, THP-advised. */
-static void *map_aligned(size_t size)
+/*
+ * size bytes (a multiple of 2 MiB) at a 2 MiB boundary, THP-advised and
+ * bound to node index idx (unless -1); NULL with amxrt_err() set.
+ */
+static void *map_aligned(size_t size, int idx)
 {
 	char *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *base;
 
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		amxrt_err(ENOMEM, "weights: cannot map %zu MiB: %s", size >> 20,
+			  strerror(errno));
 		return NULL;
+	}
 	base = (char *)round_up((uintptr_t)p, HUGE_PAGE);
 	if (base > p)
 		munmap(p, (size_t)(base - p));
@@ -60,10 +74,14 @@ static void *map_aligned(size_t size)
 		       (size_t)(p + size + HUGE_PAGE - (base + size)));
 	/* where THP is off (enabled = never) this fails: 4 KiB pages then */
 	madvise(base, size, MADV_HUGEPAGE);
+	if (idx >= 0 && amxrt_numa_bind(base, size, idx)) {
+		munmap(base, size);
+		return NULL;
+	}
 	return base;
 }
 
-void *amxrt_wmem_alloc(size_t bytes)
+void *amxrt_wmem_alloc(size_t bytes, int idx)
 {
 	struct slab *s;
 	void *p = NULL;
@@ -73,15 +91,21 @@ void *amxrt_wmem_alloc(size_t bytes)
 	return aligned_alloc(AMXRT_ALIGN, bytes);
 #endif
 	if (bytes > OWN_MAPPING)
-		return map_aligned(round_up(bytes, HUGE_PAGE));
+		return map_aligned(round_up(bytes, HUGE_PAGE), idx);
 	pthread_mutex_lock(&lock);
-	s = slabs;
+	for (s = slabs; s && s->idx != idx; s = s->next)
+		;
 	if (!s || s->used + bytes > SLAB_BYTES) {
 		s = calloc(1, sizeof(*s));
-		if (s)
-			s->base = map_aligned(SLAB_BYTES);
-		if (!s || !s->base) {
+		if (!s) {
+			amxrt_err(ENOMEM, "weights: out of memory");
+			goto out;
+		}
+		s->idx = idx;
+		s->base = map_aligned(SLAB_BYTES, idx);
+		if (!s->base) {
 			free(s);
+			s = NULL;
 			goto out;
 		}
 		s->next = slabs;

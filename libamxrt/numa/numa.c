@@ -442,48 +442,20 @@ void amxrt_numa_weight_plan(enum amxrt_numa *mode, int *idx, int *n)
 	*n = numa.t.n_nodes;
 }
 
-/* Weights of 2 MiB and more ask for transparent huge pages. */
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static size_t page_up(size_t bytes)
+int amxrt_numa_bind(void *p, size_t bytes, int idx)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	return (bytes + pg - 1) / pg * pg;
-}
-
-void *amxrt_numa_alloc(size_t bytes, int idx)
-{
-	size_t sz = page_up(bytes ? bytes : 1);
-	void *p;
+	char msg[200];
 
 	init();
-	p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
-	if (p == MAP_FAILED) {
-		amxrt_err(ENOMEM, "numa: cannot map %zu bytes: %s", sz,
-			  strerror(errno));
-		return NULL;
-	}
-	if (sz >= HUGE_PAGE)
-		madvise(p, sz, MADV_HUGEPAGE);
-	/* the policy first, then the first touch (the packing) */
-	if (idx >= 0 && numa.t.available &&
-	    arena_bind(p, sz, numa.t.nodes[idx].node, 0)) {
-		char msg[200];
-
-		snprintf(msg, sizeof(msg), "%s", amxrt_errmsg());
-		munmap(p, sz);
-		amxrt_err(EINVAL, "numa: weight memory: %s", msg);
-		return NULL;
-	}
-	return p;
-}
-
-void amxrt_numa_free(void *p, size_t bytes)
-{
-	if (p)
-		munmap(p, page_up(bytes ? bytes : 1));
+	if (idx < 0 || !numa.t.available)
+		return 0;
+	if (idx >= numa.t.n_nodes)
+		return amxrt_err(EINVAL, "numa: node index %d of %d", idx,
+				 numa.t.n_nodes);
+	if (!arena_bind(p, bytes, numa.t.nodes[idx].node, 0))
+		return 0;
+	snprintf(msg, sizeof(msg), "%s", amxrt_errmsg());
+	return amxrt_err(EINVAL, "numa: weight memory: %s", msg);
 }
 
 #define BATCH 512

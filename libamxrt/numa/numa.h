@@ -40,11 +40,11 @@ int amxrt_numa_self_pinned(void);
 void amxrt_numa_weight_plan(enum amxrt_numa *mode, int *idx, int *n);
 
 /*
- * bytes of zeroed memory bound to node index idx (-1: no binding), from
- * mmap; free with amxrt_numa_free(). NULL with amxrt_err() set.
+ * Bind [p, p + bytes) (page-aligned, not yet touched) to node index idx,
+ * so its pages come from there when first written; nothing for idx -1 or
+ * without libnuma. 0 or -errno with amxrt_err() set.
  */
-void *amxrt_numa_alloc(size_t bytes, int idx);
-void amxrt_numa_free(void *p, size_t bytes);
+int amxrt_numa_bind(void *p, size_t bytes, int idx);
 
 /* Count the pages of [p, p + bytes) on node index idx, elsewhere, and
  * unknown to move_pages (not yet touched, or no NUMA support). */
