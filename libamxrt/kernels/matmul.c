@@ -233,6 +233,13 @@ int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n)
 		 * them one stream at a time.
 		 */
 		per = per == MAX_CHUNK_PANELS ? per : GEMV_CHUNK_PANELS;
+	if (gemv_only && panels < (int64_t)nth * per)
+		/*
+		 * A small weight (a MoE router: 32 x 2048 f32, two panels)
+		 * would be one chunk, read by one thread while the others
+		 * wait: give every thread a share instead.
+		 */
+		per = (panels + nth - 1) / nth;
 	j.panels = per;
 	for (r = 0; r < j.n_ranges; r++) {
 		j.first[r] = nchunk;
