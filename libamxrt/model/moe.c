@@ -78,6 +78,7 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 	int ne = hp->n_expert, k = hp->n_expert_used, nf = hp->n_ff_expert;
 	int64_t E = hp->n_embd, i, r, n, total, row0[GROUP], cnt[GROUP];
 	struct amxrt_op_mm mm[AMXRT_OP_MM_MAX];
+	const float *xin;
 	int e = 0, ex[GROUP], g, ng, ret;
 
 	ret = amxrt_op_matmul(c, &l->router, c->xb, c->router, m);
@@ -98,13 +99,16 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 			ex[ng] = e;
 			row0[ng] = total;
 			cnt[ng] = n;
-			mm[2 * ng] = (struct amxrt_op_mm){ &l->e_gate[e],
-							   c->xe + total * E,
+			/*
+			 * one token: every expert reads the row itself, so
+			 * the batch stages it once, not once per expert
+			 */
+			xin = m == 1 ? c->xb : c->xe + total * E;
+			mm[2 * ng] = (struct amxrt_op_mm){ &l->e_gate[e], xin,
 							   c->he + total * nf,
 							   n };
 			mm[2 * ng + 1] =
-				(struct amxrt_op_mm){ &l->e_up[e],
-						      c->xe + total * E,
+				(struct amxrt_op_mm){ &l->e_up[e], xin,
 						      c->he2 + total * nf, n };
 			total += n;
 			ng++;
