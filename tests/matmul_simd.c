@@ -493,7 +493,7 @@ TEST_F(simd, kernel_names)
  * The SIMD stagers give exactly the bytes of amxrt_act_quantize_row():
  * random rows, ties (x * id landing on n + 0.5, and 0.49999997, where
  * trunc(x + 0.5) would be wrong), tiny and huge values, NaN and Inf,
- * partial last blocks.
+ * partial last blocks, rows of several 16-block groups.
  */
 TEST_F(simd, stage_q8_bytes)
 {
@@ -511,11 +511,12 @@ TEST_F(simd, stage_q8_bytes)
 	stage = kern->stage_q8;
 	ASSERT_NE(NULL, stage);
 	for (it = 0; it < 40000; it++) {
-		int64_t k = 1 + (int64_t)(test_rand() % 200);
+		/* up to 35 blocks: the AVX-512 stager takes 16 at a time */
+		int64_t k = 1 + (int64_t)(test_rand() % 1100);
 		int64_t kp = (k + 31) / 32 * 32, j;
-		float x[224], d1[7], d2[7];
-		int8_t q1[224], q2[224];
-		int32_t s1[7], s2[7];
+		float x[1120], d1[35], d2[35];
+		int8_t q1[1120], q2[1120];
+		int32_t s1[35], s2[35];
 		int mode = (int)(test_rand() % 6);
 
 		for (j = 0; j < k; j++) {
