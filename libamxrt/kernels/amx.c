@@ -416,6 +416,8 @@ static const struct amxrt_kernel amx_q8 = {
 	.name = AMX_NAME("amx tdpbsud 2x2 tiles, q8 activations"),
 	.act = AMXRT_ACT_Q8,
 	.fn = amx_q_kernel,
+	/* both AMX paths need AVX-512 (cpu/isa.c) */
+	.stage_q8 = amxrt_stage_q8_avx512,
 };
 
 static const struct amxrt_kernel amx_bf16 = {

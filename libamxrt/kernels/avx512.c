@@ -781,8 +781,8 @@ AI void stage16(const float *x, int8_t *q, float *d, int32_t *s)
 	_mm512_storeu_si512(s, reduce16_add(sum));
 }
 
-static void stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
-			    float *d, int32_t *s)
+void amxrt_stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
+			   float *d, int32_t *s)
 {
 	const __m512 absmask =
 		_mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
@@ -831,12 +831,12 @@ static void stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
 
 /* ---- kernel table ----------------------------------------------------- */
 
-#define KERNEL(var, nm, kind, f)                 \
-	static const struct amxrt_kernel var = { \
-		.name = nm,                      \
-		.act = kind,                     \
-		.fn = f,                         \
-		.stage_q8 = stage_q8_avx512,     \
+#define KERNEL(var, nm, kind, f)                   \
+	static const struct amxrt_kernel var = {   \
+		.name = nm,                        \
+		.act = kind,                       \
+		.fn = f,                           \
+		.stage_q8 = amxrt_stage_q8_avx512, \
 	}
 
 KERNEL(k_q4_0_gemv, "avx512vnni q4_0 gemv vpdpbusd 1x8 panels, prefetched",

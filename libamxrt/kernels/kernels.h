@@ -246,5 +246,8 @@ void amxrt_act_free(struct amxrt_act *a);
 /* The portable amxrt_stage_q8_fn. */
 void amxrt_act_quantize_row(const float *x, int64_t k, int64_t kp, int8_t *q,
 			    float *d, int32_t *s);
+/* avx512.c: the same bytes with AVX-512 (for the avx512vnni and amx paths). */
+void amxrt_stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
+			   float *d, int32_t *s);
 
 #endif /* AMXRT_KERNELS_H */
