@@ -465,6 +465,23 @@ TEST(long_prompt)
 	printf("# llama f32 2100 tokens, ubatch 512: rel %.3g\n", w);
 	fflush(stdout);
 	EXPECT_LE(w, 1e-4);
+	/*
+	 * head_dim 64 (the AVX-512 attention where the path has it): single
+	 * steps past 512 and 1024 keys cut each KV head's keys into parts
+	 * (AMXRT_ATT_PART), merged after
+	 */
+	gen_defaults(&p, "llama", AMXRT_TYPE_F32, test_rand());
+	p.n_layer = 1;
+	p.n_head = 4;
+	p.n_head_kv = 2;
+	p.head_dim = 64;
+	p.n_embd = 256;
+	ASSERT_EQ(0, gen_model(tmp_path("p.gguf"), &p));
+	w = batch_vs_single(_metadata, tmp_path("p.gguf"), 1100, 512);
+	printf("# llama f32 head_dim 64, 1100 tokens (%s): rel %.3g\n",
+	       amxrt_isa_name(amxrt_isa()), w);
+	fflush(stdout);
+	EXPECT_LE(w, 1e-4);
 	unlink(tmp_path("p.gguf"));
 	rmdir(tmpdir);
 	tmpdir[0] = '\0';

@@ -98,6 +98,7 @@ struct att_task {
 	int64_t m;
 	int rows; /* query rows per block */
 	int simd; /* the path has AVX-512 */
+	int parts; /* a decode step cut over its keys: parts per KV head */
 };
 
 #define ATT_CHUNK 64
@@ -154,16 +155,20 @@ static void scale_add(float *acc, float r, float p, const float *v, int d)
 		acc[j] = acc[j] * r + p * v[j];
 }
 
-/* One query row against keys 0 .. n-1 with an online softmax. */
+/*
+ * One query row against keys k0 .. n-1 with an online softmax: the output
+ * into out, or (part not NULL) the accumulator, max and sum into part.
+ */
 static void attend(const float *q, const float *kc, const float *vc,
-		   int64_t stride, int n, int d, float scale, float *out)
+		   int64_t stride, int k0, int n, int d, float scale,
+		   float *out, float *part)
 {
 	float acc[AMXRT_MAX_HEAD_DIM], s[ATT_CHUNK];
 	float mx = -INFINITY, l = 0.0f;
 	int t0, t, j;
 
 	memset(acc, 0, sizeof(float) * d);
-	for (t0 = 0; t0 < n; t0 += ATT_CHUNK) {
+	for (t0 = k0; t0 < n; t0 += ATT_CHUNK) {
 		int nt = n - t0 < ATT_CHUNK ? n - t0 : ATT_CHUNK;
 		float cmx = -INFINITY, r = 1.0f;
 
@@ -187,6 +192,12 @@ static void attend(const float *q, const float *kc, const float *vc,
 				  vc + (int64_t)(t0 + t) * stride, d);
 		}
 	}
+	if (part) {
+		memcpy(part, acc, sizeof(float) * d);
+		part[d] = mx;
+		part[d + 1] = l;
+		return;
+	}
 	for (j = 0; j < d; j++)
 		out[j] = acc[j] / l;
 }
@@ -197,10 +208,18 @@ static void block_plain(const struct amxrt_att_block *b)
 	int r, h;
 
 	for (r = 0; r < b->nrows; r++)
-		for (h = 0; h < b->nh; h++)
+		for (h = 0; h < b->nh; h++) {
+			int n = b->n0 + r;
+
+			if (b->k1 && b->k1 < n)
+				n = b->k1;
 			attend(b->q + r * b->q_stride + h * b->d, b->k, b->v,
-			       b->kv_stride, b->n0 + r, b->d, b->scale,
-			       b->out + r * b->out_stride + h * b->d);
+			       b->kv_stride, b->k0, n, b->d, b->scale,
+			       b->out + r * b->out_stride + h * b->d,
+			       b->part ? b->part + (int64_t)(r * b->nh + h) *
+							   (b->d + 2) :
+					 NULL);
+		}
 }
 
 /* Query rows per block: as many as the scratch holds, at most 16. */
@@ -224,7 +243,8 @@ static void att_chunk(void *arg, int64_t chunk, void *scratch)
 	int d = hp->head_dim, group = hp->n_head / hp->n_head_kv;
 	int64_t kvd = (int64_t)hp->n_head_kv * d, qd = (int64_t)hp->n_head * d;
 	int kvh = (int)(chunk % hp->n_head_kv);
-	int64_t i0 = chunk / hp->n_head_kv * a->rows;
+	int part = a->parts ? (int)(chunk / hp->n_head_kv) : 0;
+	int64_t i0 = a->parts ? 0 : chunk / hp->n_head_kv * a->rows;
 	int64_t layer = (int64_t)a->layer * c->n_ctx * kvd + kvh * d;
 	struct amxrt_att_block b = {
 		.q = c->q + i0 * qd + (int64_t)kvh * group * d,
@@ -241,8 +261,57 @@ static void att_chunk(void *arg, int64_t chunk, void *scratch)
 		.scale = 1.0f / sqrtf((float)d),
 	};
 
+	if (a->parts) {
+		b.k0 = part * AMXRT_ATT_PART;
+		b.k1 = b.k0 + AMXRT_ATT_PART;
+		b.part = c->att_part +
+			 ((int64_t)part * hp->n_head + (int64_t)kvh * group) *
+				 (d + 2);
+	}
 	if (!a->simd || amxrt_att_block_avx512(&b, scratch))
 		block_plain(&b);
+}
+
+struct merge_job {
+	const struct amxrt_hparams *hp;
+	const float *part;
+	float *out;
+	int parts;
+};
+
+/*
+ * One query row's heads [h0, h1) from the parts of its keys: each part's
+ * accumulator and sum weighted by exp(its max - the largest max). Part 0
+ * holds key 0, so the largest max is a number; a part whose keys the row
+ * does not see has sum 0 and weight 0.
+ */
+static void merge_heads(void *arg, int64_t h0, int64_t h1)
+{
+	const struct merge_job *j = arg;
+	int d = j->hp->head_dim, n_head = j->hp->n_head, p, t;
+	int64_t h;
+
+	for (h = h0; h < h1; h++) {
+		float *o = j->out + h * d, mx = -INFINITY, l = 0.0f;
+
+		for (p = 0; p < j->parts; p++) {
+			const float *pa = j->part + (p * n_head + h) * (d + 2);
+
+			if (pa[d] > mx)
+				mx = pa[d];
+		}
+		memset(o, 0, sizeof(float) * d);
+		for (p = 0; p < j->parts; p++) {
+			const float *pa = j->part + (p * n_head + h) * (d + 2);
+			float w = pa[d + 1] > 0 ? expf(pa[d] - mx) : 0.0f;
+
+			l += w * pa[d + 1];
+			for (t = 0; t < d; t++)
+				o[t] += w * pa[t];
+		}
+		for (t = 0; t < d; t++)
+			o[t] /= l;
+	}
 }
 
 int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0)
@@ -259,6 +328,21 @@ int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0)
 			isa == AMXRT_ISA_AMX_SIM,
 	};
 
-	return amxrt_pool_for(att_chunk, &a,
-			      (m + a.rows - 1) / a.rows * hp->n_head_kv);
+	int ret;
+
+	if (m == 1 && pos0 + 1 > AMXRT_ATT_PART)
+		a.parts = (pos0 + AMXRT_ATT_PART) / AMXRT_ATT_PART;
+	if (!a.parts)
+		return amxrt_pool_for(att_chunk, &a,
+				      (m + a.rows - 1) / a.rows *
+					      hp->n_head_kv);
+	ret = amxrt_pool_for(att_chunk, &a, (int64_t)a.parts * hp->n_head_kv);
+	if (!ret) {
+		struct merge_job j = { hp, c->att_part, c->att, a.parts };
+
+		/* a head costs parts * head_dim */
+		amxrt_op_par(merge_heads, &j, hp->n_head,
+			     16384 / ((int64_t)a.parts * hp->head_dim) + 1);
+	}
+	return ret;
 }

@@ -166,6 +166,7 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 {
 	const int NQ = D == 64 ? 4 : 2;
 	int nv = b->nrows * b->nh, nmax = b->n0 + b->nrows;
+	int kend = b->k1 && b->k1 < nmax ? b->k1 : nmax;
 	float *kt = scratch; /* [D][KB], 64-byte aligned */
 	float *acc = kt + D * KB; /* [nv][D] */
 	float *mx = acc + (int64_t)nv * D, *l = mx + nv;
@@ -176,8 +177,8 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 		mx[i] = -INFINITY;
 		l[i] = 0.0f;
 	}
-	for (t0 = 0; t0 < nmax; t0 += KB) {
-		int nt = nmax - t0 < KB ? nmax - t0 : KB;
+	for (t0 = b->k0; t0 < kend; t0 += KB) {
+		int nt = kend - t0 < KB ? kend - t0 : KB;
 
 		for (t = 0; t < KB; t += 16)
 			for (j = 0; j < D; j += 16)
@@ -188,7 +189,8 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 					    b->kv_stride, nt - t,
 					    kt + j * KB + t);
 		for (r = 0; r < b->nrows; r++) {
-			int lim = b->n0 + r, valid = lim - t0;
+			int lim = b->n0 + r < kend ? b->n0 + r : kend;
+			int valid = lim - t0;
 
 			if (valid <= 0)
 				continue;
@@ -219,6 +221,15 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 			float *o = b->out + r * b->out_stride + h * D;
 
 			i = r * b->nh + h;
+			if (b->part) {
+				float *pa = b->part + (int64_t)i * (D + 2);
+
+				memcpy(pa, acc + (int64_t)i * D,
+				       sizeof(float) * D);
+				pa[D] = mx[i];
+				pa[D + 1] = l[i];
+				continue;
+			}
 			for (j = 0; j < D; j++)
 				o[j] = acc[(int64_t)i * D + j] / l[i];
 		}

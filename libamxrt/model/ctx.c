@@ -24,6 +24,7 @@ void amxrt_ctx_free(struct amxrt_ctx *c)
 	free(c->k);
 	free(c->v);
 	free(c->att);
+	free(c->att_part);
 	free(c->hb);
 	free(c->hb2);
 	free(c->rope_cs);
@@ -95,6 +96,10 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	c->xb2 = zalloc(ub * E, sizeof(float));
 	c->q = zalloc(ub * qd, sizeof(float));
 	c->att = zalloc(ub * qd, sizeof(float));
+	c->att_part =
+		zalloc(((int64_t)c->n_ctx + AMXRT_ATT_PART - 1) /
+			       AMXRT_ATT_PART * hp->n_head * (hp->head_dim + 2),
+		       sizeof(float));
 	c->hb = zalloc(ub * nf, sizeof(float));
 	c->hb2 = zalloc(ub * nf, sizeof(float));
 	c->rope_cs = zalloc(ub * hp->n_rot, sizeof(float));
@@ -110,9 +115,9 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	c->logits = zalloc(hp->n_vocab, sizeof(float));
 	c->cap_logits = hp->n_vocab;
 	if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->xb2 || !c->q ||
-	    !c->rope_cs || !c->att || !c->hb || !c->hb2 || !c->router ||
-	    !c->sel || !c->selw || !c->rows || !c->rw || !c->xe || !c->ye ||
-	    !c->he || !c->he2 || !c->logits) {
+	    !c->rope_cs || !c->att || !c->att_part || !c->hb || !c->hb2 ||
+	    !c->router || !c->sel || !c->selw || !c->rows || !c->rw || !c->xe ||
+	    !c->ye || !c->he || !c->he2 || !c->logits) {
 		amxrt_ctx_free(c);
 		return amxrt_err(ENOMEM, "ctx: out of memory (n_ctx %d)",
 				 c->n_ctx);

@@ -140,6 +140,9 @@ struct amxrt_ctx {
 	float *k; /* [ub x n_head_kv * head_dim] */
 	float *v; /* [ub x n_head_kv * head_dim] */
 	float *att; /* [ub x n_head * head_dim] attention output */
+	/* a decode step's attention cut over the keys: per part and query
+	 * head, accumulator, max and sum */
+	float *att_part; /* [n_ctx / AMXRT_ATT_PART x n_head x (head_dim + 2)] */
 	float *hb; /* [ub x n_ff_max] */
 	float *hb2; /* [ub x n_ff_max] */
 	float *rope_cs; /* [ub x n_rot]: cos, then sin, of each row's angles */
@@ -237,10 +240,26 @@ struct amxrt_att_block {
 	int64_t out_stride;
 	int nrows, nh, n0, d;
 	float scale;
+	/*
+	 * keys [k0, k1) only (k0 a multiple of AMXRT_ATT_KEYS; k1 0: to the
+	 * end), and with part set, query vector i = r * nh + h leaves its
+	 * unnormalized accumulator, running max and sum at part + i * (d + 2)
+	 * instead of its output (amxrt_attention() merges the parts)
+	 */
+	int k0, k1;
+	float *part;
 };
 
 /* Keys the AVX-512 attention takes per step (two vectors of 16). */
 #define AMXRT_ATT_KEYS 32
+/*
+ * Keys of one part of a decode step's attention (a multiple of
+ * AMXRT_ATT_KEYS). A step has only as many blocks as KV heads (4 or 8),
+ * too few for a many-core machine at long context; past this many keys
+ * each KV head's keys are cut into parts that the pool's threads share,
+ * merged afterwards. Fixed, so results do not depend on the thread count.
+ */
+#define AMXRT_ATT_PART 512
 
 /* attention_avx512.c: 0, or -1 for a head size it has no kernel for;
  * scratch holds (d * AMXRT_ATT_KEYS + nrows * nh * (d + 2)) floats,
