@@ -8,9 +8,9 @@
  * Why: a weight allocated on its own gets huge pages only for the 2 MiB
  * pieces of it that are aligned, and none when it is smaller. The experts
  * of a MoE model are such weights (768 x 2048 Q4_0: 864 KiB each, 648 MiB
- * for moe-bench): in 4 KiB pages, each read one a TLB miss per page, its
- * decode ran 12-24% slower (Documentation/benchmarks.md). In a slab,
- * neighbours share huge pages.
+ * for moe-bench): in 4 KiB pages, a TLB miss every 4 KiB read; in slabs,
+ * where neighbours share huge pages, its decode is 12-24% faster
+ * (Documentation/benchmarks.md).
  *
  * A slab is unmapped when its last weight is freed. Weights of more than
  * a quarter of a slab get a mapping of their own, rounded to 2 MiB. Under
