@@ -88,7 +88,13 @@ void *amxrt_wmem_alloc(size_t bytes, int idx)
 
 	bytes = round_up(bytes ? bytes : 1, AMXRT_ALIGN);
 #ifdef __SANITIZE_ADDRESS__
-	return aligned_alloc(AMXRT_ALIGN, bytes);
+	p = aligned_alloc(AMXRT_ALIGN, bytes);
+	if (!p)
+		amxrt_err(ENOMEM, "weights: out of memory for %zu bytes",
+			  bytes);
+	else
+		memset(p, 0, bytes); /* as fresh mappings are */
+	return p;
 #endif
 	if (bytes > OWN_MAPPING)
 		return map_aligned(round_up(bytes, HUGE_PAGE), idx);

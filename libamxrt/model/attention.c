@@ -20,22 +20,28 @@
  * order (llama GGUF files, whose q/k rows the converter permuted): the
  * pair is (2j, 2j + 1); NeoX order (qwen2/3): (j, j + n_rot / 2).
  */
+struct angle_job {
+	const struct amxrt_hparams *hp;
+	float *cs;
+	int pos0;
+};
+
 struct rope_job {
 	const struct amxrt_hparams *hp;
 	const float *cs;
 	float *x;
-	int n_heads, pos0;
+	int n_heads;
 };
 
 static void angle_rows(void *arg, int64_t r0, int64_t r1)
 {
-	const struct rope_job *r = arg;
+	const struct angle_job *r = arg;
 	const struct amxrt_hparams *hp = r->hp;
 	int half = hp->n_rot / 2, j;
 	int64_t i;
 
 	for (i = r0; i < r1; i++) {
-		float *cs = (float *)r->cs + i * hp->n_rot;
+		float *cs = r->cs + i * hp->n_rot;
 
 		for (j = 0; j < half; j++) {
 			double a = (double)(r->pos0 + i) *
@@ -50,7 +56,7 @@ static void angle_rows(void *arg, int64_t r0, int64_t r1)
 void amxrt_rope_angles(const struct amxrt_hparams *hp, float *cs, int64_t m,
 		       int pos0)
 {
-	struct rope_job r = { .hp = hp, .cs = cs, .pos0 = pos0 };
+	struct angle_job r = { .hp = hp, .cs = cs, .pos0 = pos0 };
 
 	/* a row costs half n_rot pow, sin and cos */
 	amxrt_op_par(angle_rows, &r, m, 8);
