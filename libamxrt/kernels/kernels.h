@@ -35,7 +35,9 @@
  *
  * ACTIVATIONS are staged once per matmul call into struct amxrt_act, in
  * the form the kernel asks for (enum amxrt_act_kind), with rows padded to
- * a multiple of 16 and K to Kp, the padding zero.
+ * a multiple of 16 and K to Kp, the padding zero; except that for M = 1
+ * only the one row is staged (every path's M = 1 kernel reads one row:
+ * its padding rows hold whatever an earlier call left).
  *
  * Integer kernels compute, per row m, column n and block b:
  *   y[m][n] += dw[n][b] * da[m][b] * (sum_k wq * aq - off * sa[m][b])

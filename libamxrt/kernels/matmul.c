@@ -213,10 +213,15 @@ int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n)
 	}
 	j.stage0[n] = nstage;
 	if (rows <= STAGE_ALONE_ROWS) {
-		/* a few rows: quicker than waking anyone */
+		/*
+		 * a few rows: quicker than waking anyone; M = 1 kernels
+		 * read their one row only, so its 15 rows of padding (38
+		 * KiB of zeros for K = 2048, every decode matmul) are left
+		 */
 		for (i = 0; i < n; i++)
 			if (j.staged_by[i] == i)
-				stage_rows(&j, i, 0, j.act[i]->mp);
+				stage_rows(&j, i, 0,
+					   gemv_only ? 1 : j.act[i]->mp);
 	} else {
 		err = amxrt_pool_for(stage_chunk, &j, nstage);
 		if (err)
