@@ -165,7 +165,8 @@ static inline __attribute__((always_inline)) void
 block(const struct amxrt_att_block *b, float *scratch, int D)
 {
 	const int NQ = D == 64 ? 4 : 2;
-	int nv = b->nrows * b->nh, nmax = b->n0 + b->nrows;
+	/* row r sees keys 0 .. n0 + r - 1: the last row, nmax of them */
+	int nv = b->nrows * b->nh, nmax = b->n0 + b->nrows - 1;
 	int kend = b->k1 && b->k1 < nmax ? b->k1 : nmax;
 	float *kt = scratch; /* [D][KB], 64-byte aligned */
 	float *acc = kt + D * KB; /* [nv][D] */
