@@ -8,9 +8,11 @@
  * bad shapes and types are refused with a message. Weights placed without
  * NUMA placement sit side by side in 2 MiB-aligned memory advised for huge
  * pages (small ones too, such as a MoE model's experts), which is unmapped
- * when its last weight is freed.
+ * when its last weight is freed; threads packing and freeing weights at
+ * once each get their own bytes back, and leave no memory mapped.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -254,6 +256,117 @@ TEST(weights_share_huge_page_slabs)
 		ASSERT_EQ(NULL, strstr(flags, " hg"));
 	}
 	free(rows);
+}
+
+/* Mappings advised for huge pages ("hg" in VmFlags) in this process. */
+static int hg_mappings(void)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmFlags:", 8) && strstr(line, " hg"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+struct churn {
+	uint64_t rng;
+	int bad; /* weights that did not unpack to their rows, or failed */
+};
+
+static uint64_t churn_rand(struct churn *c)
+{
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	return c->rng * 0x2545F4914F6CDD1DULL;
+}
+
+/*
+ * Pack weights of random shapes and types, keep up to 6 alive, check each
+ * unpacks to its rows when it is freed (oldest first, or at random).
+ */
+static void *churn_main(void *arg)
+{
+	struct churn *c = arg;
+	struct {
+		struct amxrt_weight *w;
+		uint8_t *rows;
+		size_t bytes;
+	} live[6] = { 0 };
+	uint8_t *back;
+	int it, i;
+
+	for (it = 0; it < 80; it++) {
+		enum amxrt_type t = churn_rand(c) % 2 ? AMXRT_TYPE_Q4_0 :
+							AMXRT_TYPE_Q8_0;
+		int64_t n = 1 + (int64_t)(churn_rand(c) % 300);
+		int64_t k = 32 * (1 + (int64_t)(churn_rand(c) % 64));
+		int64_t rb = amxrt_row_bytes(t, k), j;
+		int slot = (int)(churn_rand(c) % 6);
+
+		if (live[slot].w) {
+			back = malloc(live[slot].bytes);
+			if (!back || amxrt_weight_unpack(live[slot].w, back) ||
+			    memcmp(back, live[slot].rows, live[slot].bytes))
+				c->bad++;
+			free(back);
+			amxrt_weight_free(live[slot].w);
+			free(live[slot].rows);
+			live[slot].w = NULL;
+		}
+		live[slot].bytes = (size_t)(rb * n);
+		live[slot].rows = malloc(live[slot].bytes);
+		if (!live[slot].rows) {
+			c->bad++;
+			continue;
+		}
+		for (j = 0; j < rb * n; j++)
+			live[slot].rows[j] = (uint8_t)churn_rand(c);
+		if (amxrt_weight_pack(&live[slot].w, t, n, k, live[slot].rows,
+				      -1))
+			c->bad++;
+	}
+	for (i = 0; i < 6; i++) {
+		if (!live[i].w)
+			continue;
+		back = malloc(live[i].bytes);
+		if (!back || amxrt_weight_unpack(live[i].w, back) ||
+		    memcmp(back, live[i].rows, live[i].bytes))
+			c->bad++;
+		free(back);
+		amxrt_weight_free(live[i].w);
+		free(live[i].rows);
+	}
+	return NULL;
+}
+
+TEST(weights_from_threads)
+{
+	enum { NT = 4 };
+	struct churn c[NT];
+	pthread_t tid[NT];
+	int before, i;
+
+	ASSERT_EQ(0, amxrt_set_numa(AMXRT_NUMA_OFF, -1));
+	before = hg_mappings();
+	ASSERT_LE(0, before);
+	for (i = 0; i < NT; i++) {
+		c[i].rng = test_rand() | 1;
+		c[i].bad = 0;
+		ASSERT_EQ(0, pthread_create(&tid[i], NULL, churn_main, &c[i]));
+	}
+	for (i = 0; i < NT; i++) {
+		ASSERT_EQ(0, pthread_join(tid[i], NULL));
+		EXPECT_EQ(0, c[i].bad);
+	}
+	/* every weight freed: no slab left mapped */
+	EXPECT_EQ(before, hg_mappings());
 }
 
 TEST(refuses_bad_weights)
