@@ -26,7 +26,6 @@
 #include <sys/mman.h>
 
 #include "../core/error.h"
-
 #include "../numa/numa.h"
 #include "kernels.h"
 
@@ -72,7 +71,7 @@ static void *map_aligned(size_t size, int idx)
 	if (base + size < p + size + HUGE_PAGE)
 		munmap(base + size,
 		       (size_t)(p + size + HUGE_PAGE - (base + size)));
-	/* where THP is off (enabled = never) this fails: 4 KiB pages then */
+	/* with THP off (enabled = never, or not built) pages stay 4 KiB */
 	madvise(base, size, MADV_HUGEPAGE);
 	if (idx >= 0 && amxrt_numa_bind(base, size, idx)) {
 		munmap(base, size);
