@@ -287,19 +287,37 @@ static uint64_t churn_rand(struct churn *c)
 	return c->rng * 0x2545F4914F6CDD1DULL;
 }
 
+struct churn_slot {
+	struct amxrt_weight *w;
+	uint8_t *rows;
+	size_t bytes;
+};
+
+/* Check that the slot's weight unpacks to its rows, then free both. */
+static void churn_retire(struct churn *c, struct churn_slot *sl)
+{
+	uint8_t *back;
+
+	if (sl->w) {
+		back = malloc(sl->bytes);
+		if (!back || amxrt_weight_unpack(sl->w, back) ||
+		    memcmp(back, sl->rows, sl->bytes))
+			c->bad++;
+		free(back);
+		amxrt_weight_free(sl->w);
+	}
+	free(sl->rows);
+	memset(sl, 0, sizeof(*sl));
+}
+
 /*
  * Pack weights of random shapes and types, keep up to 6 alive, check each
- * unpacks to its rows when it is freed (oldest first, or at random).
+ * unpacks to its rows when it is freed (at random, then all at the end).
  */
 static void *churn_main(void *arg)
 {
 	struct churn *c = arg;
-	struct {
-		struct amxrt_weight *w;
-		uint8_t *rows;
-		size_t bytes;
-	} live[6] = { 0 };
-	uint8_t *back;
+	struct churn_slot live[6] = { 0 };
 	int it, i;
 
 	for (it = 0; it < 80; it++) {
@@ -308,41 +326,22 @@ static void *churn_main(void *arg)
 		int64_t n = 1 + (int64_t)(churn_rand(c) % 300);
 		int64_t k = 32 * (1 + (int64_t)(churn_rand(c) % 64));
 		int64_t rb = amxrt_row_bytes(t, k), j;
-		int slot = (int)(churn_rand(c) % 6);
+		struct churn_slot *sl = &live[churn_rand(c) % 6];
 
-		if (live[slot].w) {
-			back = malloc(live[slot].bytes);
-			if (!back || amxrt_weight_unpack(live[slot].w, back) ||
-			    memcmp(back, live[slot].rows, live[slot].bytes))
-				c->bad++;
-			free(back);
-			amxrt_weight_free(live[slot].w);
-			free(live[slot].rows);
-			live[slot].w = NULL;
-		}
-		live[slot].bytes = (size_t)(rb * n);
-		live[slot].rows = malloc(live[slot].bytes);
-		if (!live[slot].rows) {
+		churn_retire(c, sl);
+		sl->bytes = (size_t)(rb * n);
+		sl->rows = malloc(sl->bytes);
+		if (!sl->rows) {
 			c->bad++;
 			continue;
 		}
 		for (j = 0; j < rb * n; j++)
-			live[slot].rows[j] = (uint8_t)churn_rand(c);
-		if (amxrt_weight_pack(&live[slot].w, t, n, k, live[slot].rows,
-				      -1))
+			sl->rows[j] = (uint8_t)churn_rand(c);
+		if (amxrt_weight_pack(&sl->w, t, n, k, sl->rows, -1))
 			c->bad++;
 	}
-	for (i = 0; i < 6; i++) {
-		if (!live[i].w)
-			continue;
-		back = malloc(live[i].bytes);
-		if (!back || amxrt_weight_unpack(live[i].w, back) ||
-		    memcmp(back, live[i].rows, live[i].bytes))
-			c->bad++;
-		free(back);
-		amxrt_weight_free(live[i].w);
-		free(live[i].rows);
-	}
+	for (i = 0; i < 6; i++)
+		churn_retire(c, &live[i]);
 	return NULL;
 }
 

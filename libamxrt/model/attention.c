@@ -348,7 +348,9 @@ int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0)
 
 		/* a head costs parts * head_dim */
 		amxrt_op_par(merge_heads, &j, hp->n_head,
-			     16384 / ((int64_t)a.parts * hp->head_dim) + 1);
+			     AMXRT_OP_PAR_WORK /
+					     ((int64_t)a.parts * hp->head_dim) +
+				     1);
 	}
 	return ret;
 }

@@ -189,6 +189,9 @@ int amxrt_op_matmuls(struct amxrt_ctx *c, const struct amxrt_op_mm *mm, int n);
  */
 typedef void (*amxrt_range_fn)(void *arg, int64_t i0, int64_t i1);
 void amxrt_op_par(amxrt_range_fn fn, void *arg, int64_t n, int64_t grain);
+/* Floats of work below which a piece is not worth a thread's wakeup
+ * (grain = this / the floats an item costs). */
+#define AMXRT_OP_PAR_WORK 16384
 /* y[m x n] = rmsnorm(x[m x n]) * weight (F32 [n]). */
 void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
 		      int64_t n, float eps);

@@ -53,7 +53,10 @@ static void route(const float *logits, int n_expert, int k, int *sel, float *w)
  */
 #define GROUP (AMXRT_OP_MM_MAX / 2)
 
-/* Gather into c->xe (from row total on) the rows routed to expert e. */
+/*
+ * Gather into c->xe (from row total on) the rows routed to expert e; for
+ * one token only its routing (the experts read c->xb itself).
+ */
 static int64_t gather(struct amxrt_ctx *c, int e, int64_t m, int64_t total)
 {
 	int k = c->m->hp.n_expert_used;
@@ -65,8 +68,10 @@ static int64_t gather(struct amxrt_ctx *c, int e, int64_t m, int64_t total)
 			if (c->sel[i * k + j] == e) {
 				c->rows[total + n] = (int)i;
 				c->rw[total + n] = c->selw[i * k + j];
-				memcpy(c->xe + (total + n) * E, c->xb + i * E,
-				       sizeof(float) * E);
+				if (m > 1)
+					memcpy(c->xe + (total + n) * E,
+					       c->xb + i * E,
+					       sizeof(float) * E);
 				n++;
 			}
 	return n;

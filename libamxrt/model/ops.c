@@ -79,9 +79,6 @@ int amxrt_op_matmuls(struct amxrt_ctx *c, const struct amxrt_op_mm *mm, int n)
 	return 0;
 }
 
-/* Floats of work below which a piece is not worth a thread's wakeup. */
-#define PAR_GRAIN 16384
-
 struct par_job {
 	amxrt_range_fn fn;
 	void *arg;
@@ -156,7 +153,7 @@ void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
 {
 	struct norm_job a = { y, x, weight, n, eps };
 
-	amxrt_op_par(rmsnorm_rows, &a, m, PAR_GRAIN / (n > 0 ? n : 1));
+	amxrt_op_par(rmsnorm_rows, &a, m, AMXRT_OP_PAR_WORK / (n > 0 ? n : 1));
 }
 
 struct add_job {
@@ -177,7 +174,7 @@ void amxrt_op_add(float *x, const float *y, int64_t n)
 {
 	struct add_job a = { x, y };
 
-	amxrt_op_par(add_range, &a, n, PAR_GRAIN);
+	amxrt_op_par(add_range, &a, n, AMXRT_OP_PAR_WORK);
 }
 
 void amxrt_op_add_bias(float *x, const float *bias, int64_t m, int64_t n)
@@ -217,7 +214,7 @@ void amxrt_op_swiglu(float *g, const float *u, int64_t n)
 					isa == AMXRT_ISA_AMX ||
 					isa == AMXRT_ISA_AMX_SIM };
 
-	amxrt_op_par(swiglu_range, &a, n, PAR_GRAIN);
+	amxrt_op_par(swiglu_range, &a, n, AMXRT_OP_PAR_WORK);
 }
 
 void amxrt_op_prefetch_rows(const struct amxrt_plain *t, const int32_t *ids,
