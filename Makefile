@@ -66,6 +66,7 @@ endif
 $(BUILD)/obj/libamxrt/kernels/avx2.o: EXTRA := $(ISA_AVX2) -O3
 $(BUILD)/obj/libamxrt/kernels/avx512.o: EXTRA := $(ISA_AVX512) -O3
 $(BUILD)/obj/libamxrt/kernels/generic.o: EXTRA := -O3
+$(BUILD)/obj/libamxrt/kernels/pack_avx512.o: EXTRA := $(ISA_AVX512) -O3
 $(BUILD)/obj/libamxrt/kernels/amx.o: EXTRA := $(ISA_AMX)
 $(BUILD)/obj/libamxrt/kernels/amx_sim.o: EXTRA := $(ISA_AVX512) -DAMXRT_TILE_SIM
 $(BUILD)/obj/libamxrt/kernels/tilesim.o: EXTRA := $(ISA_AVX512)

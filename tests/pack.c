@@ -5,7 +5,8 @@
  * N and, for float types, of K); the panel16 layout puts known bytes where
  * kernels.h says, in whole panels (packed by the fast path) and in the last,
  * partial one, and every byte is written (padding zero over old memory);
- * bad shapes and types are refused with a message. Weights placed without
+ * bad shapes and types are refused with a message; the AVX-512 packer writes
+ * the portable packer's bytes. Weights placed without
  * NUMA placement sit side by side in 2 MiB-aligned memory advised for huge
  * pages (small ones too, such as a MoE model's experts), which is unmapped
  * when its last weight is freed; threads packing and freeing weights at
@@ -148,6 +149,76 @@ TEST(panel16_layout)
 		ASSERT_EQ(0, w.data[576 + r]);
 	}
 	free(w.data);
+}
+
+/* Weight w (layout only) packed from rows into memory full of junk. */
+static uint8_t *pack_over_junk(struct amxrt_weight *w, const void *rows,
+			       int junk)
+{
+	w->data = aligned_alloc(64, w->bytes);
+	if (!w->data)
+		return NULL;
+	memset(w->data, junk, w->bytes);
+	amxrt_pack_panel16(w, rows);
+	return w->data;
+}
+
+/*
+ * The AVX-512 packer (paths avx512vnni, amx, amx-sim) writes the bytes of
+ * the portable one (path avx2), every byte of the panel, on rows of random
+ * bytes (packing moves bytes: any are valid), with N tails and K from one
+ * block to many.
+ */
+TEST(simd_packer_same_bytes)
+{
+	static const enum amxrt_type types[] = { AMXRT_TYPE_Q4_0,
+						 AMXRT_TYPE_Q4_1,
+						 AMXRT_TYPE_Q8_0 };
+	static const int64_t shapes[][2] = { { 16, 32 },   { 17, 64 },
+					     { 48, 96 },   { 100, 2048 },
+					     { 35, 5632 }, { 64, 4096 } };
+	size_t t, s, i;
+	int checked = 0;
+
+	if (amxrt_isa_usable(AMXRT_ISA_AVX512VNNI, NULL, 0) ||
+	    amxrt_isa_usable(AMXRT_ISA_AVX2, NULL, 0))
+		SKIP(return,
+			   "the AVX-512 packer needs a CPU with AVX-512 VNNI (and AVX2 for the portable one's path)");
+	for (t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+		for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+			int64_t n = shapes[s][0], k = shapes[s][1];
+			size_t bytes =
+				(size_t)(amxrt_row_bytes(types[t], k) * n);
+			uint8_t *rows = malloc(bytes), *a, *b;
+			struct amxrt_weight *wa, *wb;
+
+			ASSERT_NE(NULL, rows);
+			for (i = 0; i < bytes; i++)
+				rows[i] = (uint8_t)test_rand();
+			ASSERT_EQ(0, amxrt_weight_layout(&wa, types[t], n, k,
+							 AMXRT_ISA_AVX2));
+			ASSERT_EQ(0, amxrt_weight_layout(&wb, types[t], n, k,
+							 AMXRT_ISA_AVX512VNNI));
+			ASSERT_EQ(wa->bytes, wb->bytes);
+			a = pack_over_junk(wa, rows, 0xa5);
+			b = pack_over_junk(wb, rows, 0x3c);
+			ASSERT_NE(NULL, a);
+			ASSERT_NE(NULL, b);
+			for (i = 0; i < wa->bytes && a[i] == b[i]; i++)
+				;
+			if (i < wa->bytes)
+				TH_LOG("%s %lld x %lld: byte %zu of %zu: %#x, portable %#x",
+				       amxrt_type_name(types[t]), (long long)n,
+				       (long long)k, i, wa->bytes, b[i], a[i]);
+			ASSERT_EQ(wa->bytes, i);
+			free(a);
+			free(b);
+			free(wa);
+			free(wb);
+			free(rows);
+			checked++;
+		}
+	TH_LOG("%d weights packed both ways", checked);
 }
 
 /* The VmFlags line of the mapping holding p, or "" when p is unmapped. */

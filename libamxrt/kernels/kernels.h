@@ -206,6 +206,12 @@ int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n);
 /* pack.c */
 int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows);
 void amxrt_unpack_panel16(const struct amxrt_weight *w, void *rows);
+/*
+ * pack_avx512.c: one whole panel (16 real rows) of Q4_0, Q4_1 or Q8_0, the
+ * bytes pack.c writes; for weights of the paths with AVX-512.
+ */
+void amxrt_pack_int_panel_avx512(const struct amxrt_weight *w, uint8_t *panel,
+				 const uint8_t *rows);
 
 /* Pointers into a panel16 weight. */
 static inline const uint8_t *amxrt_panel(const struct amxrt_weight *w,

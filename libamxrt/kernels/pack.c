@@ -120,6 +120,8 @@ static int is_block_type(enum amxrt_type t)
  * is written, so only the alignment padding at its end is cleared, not the
  * whole panel first. Loading a model packs every weight once: this runs at
  * about 1.7 times the speed of the general path (Documentation/loading.md).
+ * The paths with AVX-512 use pack_avx512.c instead, which writes the same
+ * bytes with whole-line stores.
  */
 static void pack_int_panel(const struct amxrt_weight *w, uint8_t *panel,
 			   const uint8_t *rows)
@@ -161,6 +163,9 @@ int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows)
 	/* per type, once: these are calls into another file */
 	size_t bb = amxrt_type_block_bytes(w->type);
 	size_t step = is_block_type(w->type) ? bb : AMXRT_BLOCK_K * bb;
+	/* the paths whose machines have AVX-512 (amx-sim needs it too) */
+	int simd = w->isa == AMXRT_ISA_AVX512VNNI || w->isa == AMXRT_ISA_AMX ||
+		   w->isa == AMXRT_ISA_AMX_SIM;
 	int64_t p, b;
 	int r;
 
@@ -169,10 +174,14 @@ int amxrt_pack_panel16(struct amxrt_weight *w, const void *rows)
 
 		if (is_block_type(w->type) &&
 		    (p + 1) * AMXRT_PANEL_ROWS <= w->n) {
-			pack_int_panel(w, panel,
-				       (const uint8_t *)rows +
-					       (size_t)p * AMXRT_PANEL_ROWS *
-						       w->row_bytes);
+			const uint8_t *src =
+				(const uint8_t *)rows +
+				(size_t)p * AMXRT_PANEL_ROWS * w->row_bytes;
+
+			if (simd)
+				amxrt_pack_int_panel_avx512(w, panel, src);
+			else
+				pack_int_panel(w, panel, src);
 			continue;
 		}
 		memset(panel, 0, w->panel_stride);
