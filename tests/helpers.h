@@ -142,6 +142,31 @@ static inline int test_write_long(const char *path, long v)
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
+/* The VmFlags line of the mapping holding p, or "" when p is unmapped. */
+static inline void test_vm_flags(const void *p, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+
+	snprintf(out, len, "%s", "");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(out, len, "%s", line);
+			break;
+		}
+	}
+	fclose(f);
+}
+
 /* Remove dir and the files in it (one level, as the tests make them). */
 static inline void test_rm_tree(const char *dir)
 {

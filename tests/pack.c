@@ -221,31 +221,6 @@ TEST(simd_packer_same_bytes)
 	TH_LOG("%d weights packed both ways", checked);
 }
 
-/* The VmFlags line of the mapping holding p, or "" when p is unmapped. */
-static void vm_flags(const void *p, char *out, size_t len)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	int in = 0;
-
-	snprintf(out, len, "%s", "");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
-
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
-			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
-			continue;
-		}
-		if (in && !strncmp(line, "VmFlags:", 8)) {
-			snprintf(out, len, "%s", line);
-			break;
-		}
-	}
-	fclose(f);
-}
-
 TEST(weights_share_huge_page_slabs)
 {
 	enum { NW = 24 };
@@ -288,7 +263,7 @@ TEST(weights_share_huge_page_slabs)
 	ASSERT_LE(hi - lo, total + (size_t)AMXRT_ALIGN * NW);
 	/* advised for huge pages (the "hg" flag), each of them */
 	for (i = 0; i < NW; i++) {
-		vm_flags(w[i]->data, flags, sizeof(flags));
+		test_vm_flags(w[i]->data, flags, sizeof(flags));
 		ASSERT_NE(NULL, strstr(flags, " hg"));
 	}
 	/* still a whole weight: unpacking gives the rows back */
@@ -313,7 +288,7 @@ TEST(weights_share_huge_page_slabs)
 					       brows, -1));
 		free(brows);
 		ASSERT_EQ(0, (uintptr_t)big->data % ((size_t)2 << 20));
-		vm_flags(big->data, flags, sizeof(flags));
+		test_vm_flags(big->data, flags, sizeof(flags));
 		ASSERT_NE(NULL, strstr(flags, " hg"));
 		amxrt_weight_free(big);
 	}
@@ -323,7 +298,7 @@ TEST(weights_share_huge_page_slabs)
 
 		for (i = 0; i < NW; i++)
 			amxrt_weight_free(w[i]);
-		vm_flags(first, flags, sizeof(flags));
+		test_vm_flags(first, flags, sizeof(flags));
 		ASSERT_EQ(NULL, strstr(flags, " hg"));
 	}
 	free(rows);

@@ -45,7 +45,7 @@ struct amxrt_io {
 	int fixed; /* io_uring reads into registered buffers */
 	size_t chunk;
 	int depth;
-	void *mem; /* depth * chunk bytes, AMXRT_IO_ALIGN aligned */
+	void *mem; /* depth * chunk bytes, 2 MiB-aligned huge pages from 2 MiB */
 	const char *name; /* "io_uring" or "pread" */
 	char note[256]; /* why a fallback was taken, or "" */
 	int inflight;
