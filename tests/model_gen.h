@@ -35,6 +35,8 @@ struct gen_params {
 	const char *skip_tensor; /* leave this tensor out */
 	const char *bad_tensor; /* give this one a wrong ne[0] (+32) */
 	const char *f16_tensor; /* store this one as f16 */
+	int vocab_tokens; /* the tokenizer's tokens; 0: n_vocab */
+	const char *tok_model; /* tokenizer.ggml.model; NULL: "llama" */
 };
 
 static inline void gen_defaults(struct gen_params *p, const char *arch,
@@ -140,7 +142,8 @@ static inline int gen_tensor(struct amxrt_gguf_writer *w, struct gen_buf *b,
 				     NULL);
 }
 
-static inline int gen_vocab(struct amxrt_gguf_writer *w, int n_vocab)
+static inline int gen_vocab(struct amxrt_gguf_writer *w, int n_vocab,
+			    const char *model)
 {
 	const char **toks = calloc(n_vocab, sizeof(char *));
 	char(*store)[16] = calloc(n_vocab, 16);
@@ -165,7 +168,8 @@ static inline int gen_vocab(struct amxrt_gguf_writer *w, int n_vocab)
 		scores[i] = i < 259 ? 0.0f : -(float)i;
 		types[i] = i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1;
 	}
-	ret = amxrt_gguf_set_str(w, "tokenizer.ggml.model", "llama");
+	ret = amxrt_gguf_set_str(w, "tokenizer.ggml.model",
+				 model ? model : "llama");
 	if (!ret)
 		ret = amxrt_gguf_set_arr_str(w, "tokenizer.ggml.tokens", toks,
 					     NULL, n_vocab);
@@ -253,7 +257,10 @@ static inline int gen_model(const char *path, const struct gen_params *p)
 				      p->n_ff_exp);
 	}
 #undef KEY
-	ret = ret ?: gen_vocab(w, p->n_vocab);
+	ret = ret   ?:
+		      gen_vocab(w,
+				p->vocab_tokens ? p->vocab_tokens : p->n_vocab,
+				p->tok_model);
 
 #define T(name, vname, type, nd, a, b_, c, sc, off)                         \
 	(ret = ret   ?:                                                     \

@@ -5,8 +5,9 @@
  * embeddings and norms plain, nothing else); the progress callback and
  * cancelling through it; a tied output; and bad models refused with
  * messages naming the problem: a missing tensor, a wrong shape, an
- * unsupported architecture, heads that do not group, an f16 norm; the
- * norms' pages read ahead at load (the file evicted first).
+ * unsupported architecture, heads that do not group, an f16 norm, an
+ * unsupported tokenizer, more tokens than embedding rows; the norms' pages
+ * read ahead at load (the file evicted first).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -276,6 +277,19 @@ TEST(bad_models)
 	gen_defaults(&p, "llama", AMXRT_TYPE_F32, 1);
 	p.n_head_kv = 3;
 	refused(_metadata, &p, EINVAL, "4 heads", "3 kv heads");
+
+	/* the tokenizer's refusal, before a weight's; its size checked */
+	gen_defaults(&p, "llama", AMXRT_TYPE_Q4_0, 1);
+	p.tok_model = "wordpiece";
+	refused(_metadata, &p, EINVAL, "tokenizer", "\"wordpiece\"");
+	gen_defaults(&p, "qwen3", AMXRT_TYPE_Q8_0, 1);
+	p.tok_model = "wordpiece";
+	p.skip_tensor = "blk.0.attn_k.weight";
+	refused(_metadata, &p, EINVAL, "tokenizer", "\"wordpiece\"");
+	gen_defaults(&p, "llama", AMXRT_TYPE_Q4_0, 1);
+	p.vocab_tokens = 400;
+	refused(_metadata, &p, EINVAL, "vocabulary has 400 tokens",
+		"token_embd.weight 300 rows");
 }
 
 /* Whether every page of [off, off + len) of the mapping base is resident. */
