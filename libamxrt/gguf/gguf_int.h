@@ -17,6 +17,8 @@
 
 #include <amxrt/gguf.h>
 
+#include "../core/error.h" /* AMXRT_HIDDEN */
+
 #define GGUF_MAGIC "GGUF"
 #define GGUF_DEFAULT_ALIGNMENT 32
 #define GGUF_MAX_KEY 65535 /* the specification's limit */
@@ -98,5 +100,16 @@ static inline size_t amxrt_gguf_scalar_size(uint32_t type)
 		return 0;
 	}
 }
+
+/*
+ * query.c: the string array key as one block. Its n strings lie back to
+ * back in the pool, each NUL-terminated: element i is base + offs[i],
+ * offs[i + 1] - offs[i] - 1 bytes long (offs has n + 1 entries). For
+ * readers of large arrays (a vocabulary), which would otherwise look the
+ * key up once per element. 0, or -errno as amxrt_gguf_arr_str().
+ */
+AMXRT_HIDDEN int amxrt_gguf_str_block(const struct amxrt_gguf *g,
+				      const char *key, const char **base,
+				      const size_t **offs, uint64_t *n);
 
 #endif /* AMXRT_GGUF_INT_H */

@@ -288,6 +288,23 @@ int amxrt_gguf_get_arr(const struct amxrt_gguf *g, const char *key,
 	return 0;
 }
 
+int amxrt_gguf_str_block(const struct amxrt_gguf *g, const char *key,
+			 const char **base, const size_t **offs, uint64_t *n)
+{
+	const struct gguf_kv *kv;
+	int rc;
+
+	kv = lookup(g, key, &rc);
+	if (!kv)
+		return rc;
+	if (kv->type != AMXRT_GGUF_ARRAY || kv->elem != AMXRT_GGUF_STRING)
+		return wrong_type(kv, key, "an array of strings");
+	*base = g->pool;
+	*offs = g->strs + kv->str;
+	*n = kv->n;
+	return 0;
+}
+
 int amxrt_gguf_arr_str(const struct amxrt_gguf *g, const char *key, uint64_t i,
 		       const char **s, size_t *len)
 {

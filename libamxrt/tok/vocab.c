@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../gguf/gguf_int.h"
 #include "tok.h"
 
 #define MAX_VOCAB (1 << 24)
@@ -89,31 +90,53 @@ static uint64_t pow2_above(uint64_t n)
 	return p;
 }
 
+/*
+ * Tables of a large vocabulary (151936 Qwen tokens, as many merges) are
+ * megabytes, and each insert or lookup lands on a line not in cache: they
+ * are built BATCH entries at a time, every entry's line asked for
+ * (prefetched) in one pass before any is used in the next, so the misses
+ * overlap instead of following one another. The order of inserts, and so
+ * which of two equal entries wins, is the sequential one.
+ */
+#define BATCH 16
+
 int amxrt_tok_index(struct amxrt_tokenizer *t)
 {
 	uint64_t size = pow2_above((uint64_t)t->n_vocab);
-	int32_t id;
+	uint32_t slot[BATCH];
+	int32_t id0, id, nb;
 
 	t->hash = malloc(size * sizeof(*t->hash));
 	if (!t->hash)
 		return amxrt_err(ENOMEM, "tokenizer: out of memory");
 	memset(t->hash, 0xff, size * sizeof(*t->hash));
 	t->hash_mask = (uint32_t)(size - 1);
-	for (id = 0; id < t->n_vocab; id++) {
-		const char *s = t->arena + t->off[id];
-		uint32_t i = (uint32_t)hash_bytes(s, t->len[id]) & t->hash_mask;
+	for (id0 = 0; id0 < t->n_vocab; id0 += nb) {
+		nb = t->n_vocab - id0 < BATCH ? t->n_vocab - id0 : BATCH;
+		for (id = id0; id < id0 + nb; id++) {
+			slot[id - id0] =
+				(uint32_t)hash_bytes(t->arena + t->off[id],
+						     t->len[id]) &
+				t->hash_mask;
+			__builtin_prefetch(&t->hash[slot[id - id0]], 1);
+		}
+		for (id = id0; id < id0 + nb; id++) {
+			const char *s = t->arena + t->off[id];
+			uint32_t i = slot[id - id0];
 
-		for (;; i = (i + 1) & t->hash_mask) {
-			int32_t o = t->hash[i];
+			for (;; i = (i + 1) & t->hash_mask) {
+				int32_t o = t->hash[i];
 
-			if (o < 0) {
-				t->hash[i] = id;
-				break;
+				if (o < 0) {
+					t->hash[i] = id;
+					break;
+				}
+				/* a duplicate text keeps its first id */
+				if (t->len[o] == t->len[id] &&
+				    !memcmp(t->arena + t->off[o], s,
+					    t->len[id]))
+					break;
 			}
-			/* a duplicate text keeps its first id */
-			if (t->len[o] == t->len[id] &&
-			    !memcmp(t->arena + t->off[o], s, t->len[id]))
-				break;
 		}
 	}
 	return 0;
@@ -124,10 +147,10 @@ int amxrt_tok_index(struct amxrt_tokenizer *t)
 static int load_texts(struct amxrt_tokenizer *t, const struct amxrt_gguf *g)
 {
 	enum amxrt_gguf_type elem;
+	const size_t *offs;
+	const char *base;
 	uint64_t n, i;
-	size_t total = 0, pos = 0;
-	const char *s;
-	size_t len;
+	size_t total;
 	int ret;
 
 	ret = amxrt_gguf_get_arr(g, "tokenizer.ggml.tokens", &elem, &n, NULL);
@@ -140,18 +163,18 @@ static int load_texts(struct amxrt_tokenizer *t, const struct amxrt_gguf *g)
 			EINVAL,
 			"tokenizer: tokenizer.ggml.tokens must be 1 to %d strings",
 			MAX_VOCAB);
+	ret = amxrt_gguf_str_block(g, "tokenizer.ggml.tokens", &base, &offs,
+				   &n);
+	if (ret)
+		return ret;
 	t->n_vocab = (int32_t)n;
-	for (i = 0; i < n; i++) {
-		ret = amxrt_gguf_arr_str(g, "tokenizer.ggml.tokens", i, &s,
-					 &len);
-		if (ret)
-			return ret;
-		if (len > UINT32_MAX / 2)
+	for (i = 0; i < n; i++)
+		if (offs[i + 1] - offs[i] - 1 > UINT32_MAX / 2)
 			return amxrt_err(EINVAL,
 					 "tokenizer: token %llu is too long",
 					 (unsigned long long)i);
-		total += len + 1;
-	}
+	/* the texts lie back to back, NUL-terminated: one copy */
+	total = offs[n] - offs[0];
 	t->arena = malloc(total);
 	t->off = malloc(n * sizeof(*t->off));
 	t->len = malloc(n * sizeof(*t->len));
@@ -159,12 +182,10 @@ static int load_texts(struct amxrt_tokenizer *t, const struct amxrt_gguf *g)
 	t->type = malloc(n);
 	if (!t->arena || !t->off || !t->len || !t->score || !t->type)
 		return amxrt_err(ENOMEM, "tokenizer: out of memory");
+	memcpy(t->arena, base + offs[0], total);
 	for (i = 0; i < n; i++) {
-		amxrt_gguf_arr_str(g, "tokenizer.ggml.tokens", i, &s, &len);
-		memcpy(t->arena + pos, s, len + 1);
-		t->off[i] = pos;
-		t->len[i] = (uint32_t)len;
-		pos += len + 1;
+		t->off[i] = offs[i] - offs[0];
+		t->len[i] = (uint32_t)(offs[i + 1] - offs[i] - 1);
 	}
 	return 0;
 }
@@ -205,10 +226,37 @@ static int load_scores_types(struct amxrt_tokenizer *t,
 	return 0;
 }
 
+/*
+ * Where text s (len bytes, hash slot i) sits in the vocabulary: its id, or
+ * -1. The lookup of amxrt_tok_lookup() from a slot computed beforehand.
+ */
+static int32_t lookup_at(const struct amxrt_tokenizer *t, uint32_t i,
+			 const char *s, size_t len)
+{
+	for (;; i = (i + 1) & t->hash_mask) {
+		int32_t id = t->hash[i];
+
+		if (id < 0)
+			return -1;
+		if (t->len[id] == len && !memcmp(t->arena + t->off[id], s, len))
+			return id;
+	}
+}
+
 static int load_merges(struct amxrt_tokenizer *t, const struct amxrt_gguf *g)
 {
+	struct {
+		const char *s, *r_s; /* the left and right texts */
+		size_t ll, rl;
+		uint32_t hl, hr; /* their slots in t->hash */
+		int32_t l, r; /* the ids in those slots, then the texts' ids */
+		uint64_t key, h; /* the pair and its slot in merge_key */
+	} q[BATCH];
 	enum amxrt_gguf_type elem;
-	uint64_t n, i, size;
+	const size_t *offs;
+	const char *base;
+	uint64_t n, i0, size, h;
+	int b, nb, ret;
 
 	if (amxrt_gguf_get_arr(g, "tokenizer.ggml.merges", &elem, &n, NULL))
 		return t->kind == AMXRT_TOK_BPE ?
@@ -220,6 +268,10 @@ static int load_merges(struct amxrt_tokenizer *t, const struct amxrt_gguf *g)
 		return amxrt_err(
 			EINVAL,
 			"tokenizer: tokenizer.ggml.merges is not a string array");
+	ret = amxrt_gguf_str_block(g, "tokenizer.ggml.merges", &base, &offs,
+				   &n);
+	if (ret)
+		return ret;
 	size = pow2_above(n);
 	t->merge_key = malloc(size * sizeof(*t->merge_key));
 	t->merge_rank = malloc(size * sizeof(*t->merge_rank));
@@ -227,34 +279,73 @@ static int load_merges(struct amxrt_tokenizer *t, const struct amxrt_gguf *g)
 		return amxrt_err(ENOMEM, "tokenizer: out of memory");
 	memset(t->merge_key, 0xff, size * sizeof(*t->merge_key));
 	t->merge_mask = size - 1;
-	for (i = 0; i < n; i++) {
-		const char *s, *sp;
-		size_t len;
-		int32_t l, r;
-		uint64_t key, h;
+	for (i0 = 0; i0 < n; i0 += (uint64_t)nb) {
+		nb = n - i0 < BATCH ? (int)(n - i0) : BATCH;
+		/* split, hash, ask for both texts' slots */
+		for (b = 0; b < nb; b++) {
+			const char *s = base + offs[i0 + b], *sp;
+			size_t len = offs[i0 + b + 1] - offs[i0 + b] - 1;
 
-		if (amxrt_gguf_arr_str(g, "tokenizer.ggml.merges", i, &s, &len))
-			return -EINVAL;
-		sp = len > 1 ? memchr(s + 1, ' ', len - 1) : NULL;
-		if (!sp)
-			return amxrt_err(
-				EINVAL,
-				"tokenizer: merge %llu \"%.40s\" has no space",
-				(unsigned long long)i, s);
-		l = amxrt_tok_lookup(t, s, (size_t)(sp - s));
-		r = amxrt_tok_lookup(t, sp + 1, len - (size_t)(sp - s) - 1);
-		if (l < 0 || r < 0)
-			continue; /* can never apply */
-		key = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
-		for (h = hash_pair(key) & t->merge_mask;;
-		     h = (h + 1) & t->merge_mask) {
-			if (t->merge_key[h] == key)
-				break; /* the first rank wins */
-			if (t->merge_key[h] == ~0ULL) {
-				t->merge_key[h] = key;
-				t->merge_rank[h] = (int32_t)i;
-				t->n_merges++;
-				break;
+			sp = len > 1 ? memchr(s + 1, ' ', len - 1) : NULL;
+			if (!sp)
+				return amxrt_err(
+					EINVAL,
+					"tokenizer: merge %llu \"%.40s\" has no space",
+					(unsigned long long)(i0 + b), s);
+			q[b].s = s;
+			q[b].ll = (size_t)(sp - s);
+			q[b].r_s = sp + 1;
+			q[b].rl = len - q[b].ll - 1;
+			q[b].hl = (uint32_t)hash_bytes(s, q[b].ll) &
+				  t->hash_mask;
+			q[b].hr = (uint32_t)hash_bytes(q[b].r_s, q[b].rl) &
+				  t->hash_mask;
+			__builtin_prefetch(&t->hash[q[b].hl]);
+			__builtin_prefetch(&t->hash[q[b].hr]);
+		}
+		/* the ids in those slots: ask for their texts' places */
+		for (b = 0; b < nb; b++) {
+			q[b].l = t->hash[q[b].hl];
+			q[b].r = t->hash[q[b].hr];
+			if (q[b].l >= 0) {
+				__builtin_prefetch(&t->off[q[b].l]);
+				__builtin_prefetch(&t->len[q[b].l]);
+			}
+			if (q[b].r >= 0) {
+				__builtin_prefetch(&t->off[q[b].r]);
+				__builtin_prefetch(&t->len[q[b].r]);
+			}
+		}
+		/* ... and for the texts */
+		for (b = 0; b < nb; b++) {
+			if (q[b].l >= 0)
+				__builtin_prefetch(t->arena + t->off[q[b].l]);
+			if (q[b].r >= 0)
+				__builtin_prefetch(t->arena + t->off[q[b].r]);
+		}
+		/* the lookups, then ask for the pairs' slots */
+		for (b = 0; b < nb; b++) {
+			q[b].l = lookup_at(t, q[b].hl, q[b].s, q[b].ll);
+			q[b].r = lookup_at(t, q[b].hr, q[b].r_s, q[b].rl);
+			q[b].key = (uint64_t)(uint32_t)q[b].l << 32 |
+				   (uint32_t)q[b].r;
+			q[b].h = hash_pair(q[b].key) & t->merge_mask;
+			if (q[b].l >= 0 && q[b].r >= 0)
+				__builtin_prefetch(&t->merge_key[q[b].h], 1);
+		}
+		/* the inserts, in order: the first rank wins */
+		for (b = 0; b < nb; b++) {
+			if (q[b].l < 0 || q[b].r < 0)
+				continue; /* can never apply */
+			for (h = q[b].h;; h = (h + 1) & t->merge_mask) {
+				if (t->merge_key[h] == q[b].key)
+					break;
+				if (t->merge_key[h] == ~0ULL) {
+					t->merge_key[h] = q[b].key;
+					t->merge_rank[h] = (int32_t)(i0 + b);
+					t->n_merges++;
+					break;
+				}
 			}
 		}
 	}
