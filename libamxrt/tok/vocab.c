@@ -51,11 +51,13 @@ static uint64_t hash_pair(uint64_t k)
 	return k ^ (k >> 33);
 }
 
-int32_t amxrt_tok_lookup(const struct amxrt_tokenizer *t, const char *s,
-			 size_t len)
+/*
+ * Where text s (len bytes, hash slot i) sits in the vocabulary: its id, or
+ * -1. The loaders compute slots ahead (to prefetch them) and start here.
+ */
+static int32_t lookup_at(const struct amxrt_tokenizer *t, uint32_t i,
+			 const char *s, size_t len)
 {
-	uint32_t i = (uint32_t)hash_bytes(s, len) & t->hash_mask;
-
 	for (;; i = (i + 1) & t->hash_mask) {
 		int32_t id = t->hash[i];
 
@@ -64,6 +66,13 @@ int32_t amxrt_tok_lookup(const struct amxrt_tokenizer *t, const char *s,
 		if (t->len[id] == len && !memcmp(t->arena + t->off[id], s, len))
 			return id;
 	}
+}
+
+int32_t amxrt_tok_lookup(const struct amxrt_tokenizer *t, const char *s,
+			 size_t len)
+{
+	return lookup_at(t, (uint32_t)hash_bytes(s, len) & t->hash_mask, s,
+			 len);
 }
 
 int32_t amxrt_tok_merge_rank(const struct amxrt_tokenizer *t, int32_t left,
@@ -244,23 +253,6 @@ static int load_scores_types(struct amxrt_tokenizer *t,
 		}
 	}
 	return 0;
-}
-
-/*
- * Where text s (len bytes, hash slot i) sits in the vocabulary: its id, or
- * -1. The lookup of amxrt_tok_lookup() from a slot computed beforehand.
- */
-static int32_t lookup_at(const struct amxrt_tokenizer *t, uint32_t i,
-			 const char *s, size_t len)
-{
-	for (;; i = (i + 1) & t->hash_mask) {
-		int32_t id = t->hash[i];
-
-		if (id < 0)
-			return -1;
-		if (t->len[id] == len && !memcmp(t->arena + t->off[id], s, len))
-			return id;
-	}
 }
 
 static int load_merges(struct amxrt_tokenizer *t, const struct amxrt_gguf *g)
