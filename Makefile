@@ -10,7 +10,7 @@
 #   make install         PREFIX=/usr/local DESTDIR= : library, headers,
 #                        pkg-config file, tools, man pages
 #   make format-check    clang-format (kernel rules) over the tree
-#   make fuzz            FUZZ_TIME=60: fuzz the GGUF reader (clang, libFuzzer)
+#   make fuzz            FUZZ_TIME=60: fuzz the GGUF reader and tokenizer loader
 #
 # Variables: BUILD=dir (default build), SAN=1 (AddressSanitizer and
 # UndefinedBehaviorSanitizer, default build dir build-san), WERROR=0 to
@@ -183,7 +183,8 @@ example:
 	LD_LIBRARY_PATH=$(abspath $(BUILD))/stage/usr/lib $(BUILD)/examples/embed
 
 # ---- fuzzing -------------------------------------------------------------
-# make fuzz [FUZZ_TIME=60]: the GGUF reader under libFuzzer + ASan + UBSan
+# make fuzz [FUZZ_TIME=60]: the GGUF reader and the tokenizer loader under
+# libFuzzer + ASan + UBSan
 # (clang), built apart in build-fuzz/ from the sources it needs. New inputs
 # go to build-fuzz/corpus (fuzz/corpus/gguf, the committed seeds, is only
 # read); a crash leaves build-fuzz/crash-* and fails the target.
@@ -191,15 +192,16 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_SRCS := fuzz/gguf_fuzz.c libamxrt/gguf/read.c libamxrt/gguf/query.c \
-	libamxrt/core/error.c
+	libamxrt/core/error.c $(wildcard libamxrt/tok/*.c)
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -pthread \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Werror
 
 $(FUZZ_BUILD)/gguf_fuzz: $(FUZZ_SRCS) $(wildcard libamxrt/gguf/*.h) \
-		include/amxrt/gguf.h
+		$(wildcard libamxrt/tok/*.h) include/amxrt/gguf.h \
+		include/amxrt/tokenizer.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@ -lpcre2-8 -lm
 
 fuzz: $(FUZZ_BUILD)/gguf_fuzz
 	@mkdir -p $(FUZZ_BUILD)/corpus
