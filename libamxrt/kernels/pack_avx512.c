@@ -10,7 +10,8 @@
  * permute turns each zmm into lanes that hold one dword of its four rows,
  * and a 4 x 4 transpose of 128-bit lanes over the four zmm gives the 4
  * lines, stored whole. The portable packer makes 4-byte moves (80 for a
- * Q4_0 block of 16 rows); this makes 16 loads, 28 shuffles and 4 stores.
+ * Q4_0 block of 16 rows); this makes 16 loads, 24 shuffles (12 of them
+ * lane inserts) and 4 stores.
  */
 #include <immintrin.h>
 #include <string.h>
