@@ -308,26 +308,24 @@ int amxrt_gguf_str_block(const struct amxrt_gguf *g, const char *key,
 int amxrt_gguf_arr_str(const struct amxrt_gguf *g, const char *key, uint64_t i,
 		       const char **s, size_t *len)
 {
-	const struct gguf_kv *kv;
-	const size_t *o;
+	const size_t *o = NULL;
+	const char *base = NULL;
+	uint64_t n = 0;
 	int rc;
 
-	kv = lookup(g, key, &rc);
-	if (!kv)
+	rc = amxrt_gguf_str_block(g, key, &base, &o, &n);
+	if (rc)
 		return rc;
-	if (kv->type != AMXRT_GGUF_ARRAY || kv->elem != AMXRT_GGUF_STRING)
-		return wrong_type(kv, key, "an array of strings");
-	if (i >= kv->n)
+	if (i >= n)
 		return amxrt_err(EINVAL,
 				 "gguf: key %s: index %llu is out of range "
 				 "(%llu strings)",
 				 key, (unsigned long long)i,
-				 (unsigned long long)kv->n);
-	o = g->strs + kv->str + i;
+				 (unsigned long long)n);
 	if (s)
-		*s = g->pool + o[0];
+		*s = base + o[i];
 	if (len)
-		*len = o[1] - o[0] - 1;
+		*len = o[i + 1] - o[i] - 1;
 	return 0;
 }
 
