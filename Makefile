@@ -192,7 +192,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_SRCS := fuzz/gguf_fuzz.c libamxrt/gguf/read.c libamxrt/gguf/query.c \
-	libamxrt/core/error.c $(wildcard libamxrt/tok/*.c)
+	libamxrt/core/error.c libamxrt/core/mem.c $(wildcard libamxrt/tok/*.c)
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -pthread \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Werror

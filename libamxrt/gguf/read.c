@@ -19,6 +19,7 @@
 #include <amxrt/amxrt.h>
 
 #include "../core/error.h"
+#include "../core/mem.h"
 #include "gguf_int.h"
 
 /* Smallest encodings: a key-value pair (key of one byte, a one-byte value)
@@ -109,22 +110,20 @@ static int rd_str(struct cur *c, const char *what, const uint8_t **s,
 /* ---- the pool ----------------------------------------------------------- */
 
 /*
- * realloc(), but a block of 2 MiB or more is 2 MiB-aligned and advised
- * for huge pages: a vocabulary's strings and their offsets (151936 tokens
- * and as many merges: 8 MiB) are otherwise two thousand page faults, each
- * costly under a hypervisor. used: the bytes to keep. Freed with free().
+ * realloc(), but from 2 MiB on a block in huge pages (core/mem.c): a
+ * vocabulary's strings and their offsets (151936 tokens and as many
+ * merges: 8 MiB) are otherwise two thousand page faults. used: the bytes
+ * to keep.
  */
 static void *grow(void *old, size_t used, size_t cap)
 {
-	const size_t huge = (size_t)2 << 20;
 	void *p;
 
-	if (cap < huge)
+	if (cap < AMXRT_HUGE_PAGE)
 		return realloc(old, cap);
-	p = aligned_alloc(huge, (cap + huge - 1) & ~(huge - 1));
+	p = amxrt_alloc_huge(cap, 0);
 	if (!p)
 		return NULL;
-	madvise(p, cap, MADV_HUGEPAGE); /* advice: may be refused */
 	if (used)
 		memcpy(p, old, used);
 	free(old);

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../core/error.h"
+#include "../core/mem.h"
 #include "io.h"
 
 static int env_size(const char *var, uint64_t min, uint64_t max, uint64_t *out)
@@ -104,27 +104,6 @@ static void note_add(struct amxrt_io *io, const char *s)
 		 len ? "; " : "", s);
 }
 
-/*
- * The read buffers: 2 MiB-aligned and advised for huge pages when they
- * are that large. O_DIRECT reads into huge pages are reads into a few
- * large extents, not into thousands of 4 KiB pages the kernel (and under
- * a hypervisor, the host) must pin and map one by one: on the VM of
- * Documentation/loading.md, TinyLlama's 555 MB of weights took 100-120 ms
- * to read this way, 130-430 ms into 4 KiB pages.
- */
-static void *buf_alloc(size_t bytes)
-{
-	size_t huge = (size_t)2 << 20;
-	void *p;
-
-	if (bytes < huge)
-		return aligned_alloc(AMXRT_IO_ALIGN, bytes);
-	p = aligned_alloc(huge, (bytes + huge - 1) & ~(huge - 1));
-	if (p)
-		madvise(p, bytes, MADV_HUGEPAGE); /* advice: may be refused */
-	return p;
-}
-
 int amxrt_io_open(const char *path, const struct amxrt_io_cfg *cfg,
 		  struct amxrt_io **out)
 {
@@ -145,7 +124,8 @@ int amxrt_io_open(const char *path, const struct amxrt_io_cfg *cfg,
 	io->chunk = cfg->chunk;
 	io->depth = cfg->depth;
 	bytes = io->chunk * (size_t)io->depth;
-	io->mem = buf_alloc(bytes);
+	/* in huge pages: O_DIRECT reads into them are far faster on a VM */
+	io->mem = amxrt_alloc_huge(bytes, AMXRT_IO_ALIGN);
 	if (!io->mem) {
 		free(io);
 		return amxrt_err(ENOMEM, "io: out of memory for %zu bytes",

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "../core/mem.h"
 #include "../gguf/gguf_int.h"
 #include "tok.h"
 
@@ -91,25 +91,6 @@ int32_t amxrt_tok_merge_rank(const struct amxrt_tokenizer *t, int32_t left,
 	}
 }
 
-/*
- * A table of 2 MiB or more, 2 MiB-aligned and advised for huge pages:
- * the merge and token tables of a 151936-token vocabulary are 8 MiB, and
- * every 4 KiB page of them is a page fault otherwise (each one costly
- * under a hypervisor). Freed with free().
- */
-static void *table_alloc(size_t bytes)
-{
-	const size_t huge = (size_t)2 << 20;
-	void *p;
-
-	if (bytes < huge)
-		return malloc(bytes);
-	p = aligned_alloc(huge, (bytes + huge - 1) & ~(huge - 1));
-	if (p)
-		madvise(p, bytes, MADV_HUGEPAGE); /* advice: may be refused */
-	return p;
-}
-
 static uint64_t pow2_above(uint64_t n)
 {
 	uint64_t p = 64;
@@ -135,7 +116,7 @@ int amxrt_tok_index(struct amxrt_tokenizer *t)
 	uint32_t slot[BATCH];
 	int32_t id0, id, nb;
 
-	t->hash = table_alloc(size * sizeof(*t->hash));
+	t->hash = amxrt_alloc_huge(size * sizeof(*t->hash), 0);
 	if (!t->hash)
 		return amxrt_err(ENOMEM, "tokenizer: out of memory");
 	memset(t->hash, 0xff, size * sizeof(*t->hash));
@@ -285,8 +266,8 @@ static int load_merges(struct amxrt_tokenizer *t, const struct amxrt_gguf *g)
 	if (ret)
 		return ret;
 	size = pow2_above(n);
-	t->merge_key = table_alloc(size * sizeof(*t->merge_key));
-	t->merge_rank = table_alloc(size * sizeof(*t->merge_rank));
+	t->merge_key = amxrt_alloc_huge(size * sizeof(*t->merge_key), 0);
+	t->merge_rank = amxrt_alloc_huge(size * sizeof(*t->merge_rank), 0);
 	if (!t->merge_key || !t->merge_rank)
 		return amxrt_err(ENOMEM, "tokenizer: out of memory");
 	memset(t->merge_key, 0xff, size * sizeof(*t->merge_key));
