@@ -12,12 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include <amxrt/amxrt.h>
 
 #include "../core/error.h"
+#include "../core/mem.h"
 #include "../core/threads.h"
 #include "limits.h"
 
@@ -237,7 +237,8 @@ int amxrt_measure_limits(struct amxrt_limits *out, double seconds)
 
 	for (t.bytes = READ_BYTES_MAX; t.bytes >= READ_BYTES_MIN;
 	     t.bytes /= 2) {
-		t.buf = aligned_alloc((size_t)2 << 20, t.bytes);
+		/* fewer page faults to fill it, fewer TLB misses to read it */
+		t.buf = amxrt_alloc_huge(t.bytes, 0);
 		if (t.buf)
 			break;
 	}
@@ -246,10 +247,6 @@ int amxrt_measure_limits(struct amxrt_limits *out, double seconds)
 			ENOMEM,
 			"measure_limits: no memory for a %zu MiB buffer",
 			READ_BYTES_MIN >> 20);
-#ifdef MADV_HUGEPAGE
-	/* fewer page faults to fill it, and fewer TLB misses to read it */
-	madvise(t.buf, t.bytes, MADV_HUGEPAGE);
-#endif
 	err = measure_read(&t, seconds * 0.6, &out->read_gbs);
 	free(t.buf);
 	if (err)

@@ -2,8 +2,9 @@
 /*
  * mem.c - heap blocks for large tables and buffers, in huge pages.
  *
- * The read buffers of a load, a GGUF header's strings and a tokenizer's
- * tables are megabytes of new memory, written once. In 4 KiB pages each
+ * The read buffers of a load, a GGUF header's strings, a tokenizer's
+ * tables and the read-bandwidth benchmark's buffer are megabytes of new
+ * memory, written once. (Packed weights have their own slabs: wmem.c.) In 4 KiB pages each
  * page is a page fault (costly under a hypervisor), and an O_DIRECT read
  * into them has thousands of pages to pin and map; in 2 MiB pages it has
  * a few (Documentation/loading.md, "2026-11-29 late"). THP must be

@@ -26,10 +26,10 @@
 #include <sys/mman.h>
 
 #include "../core/error.h"
+#include "../core/mem.h"
 #include "../numa/numa.h"
 #include "kernels.h"
 
-#define HUGE_PAGE ((size_t)2 << 20)
 #define SLAB_BYTES ((size_t)64 << 20)
 #define OWN_MAPPING (SLAB_BYTES / 4)
 
@@ -56,7 +56,7 @@ static size_t round_up(size_t v, size_t a)
  */
 static void *map_aligned(size_t size, int idx)
 {
-	char *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
+	char *p = mmap(NULL, size + AMXRT_HUGE_PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *base;
 
@@ -65,12 +65,12 @@ static void *map_aligned(size_t size, int idx)
 			  strerror(errno));
 		return NULL;
 	}
-	base = (char *)round_up((uintptr_t)p, HUGE_PAGE);
+	base = (char *)round_up((uintptr_t)p, AMXRT_HUGE_PAGE);
 	if (base > p)
 		munmap(p, (size_t)(base - p));
-	if (base + size < p + size + HUGE_PAGE)
+	if (base + size < p + size + AMXRT_HUGE_PAGE)
 		munmap(base + size,
-		       (size_t)(p + size + HUGE_PAGE - (base + size)));
+		       (size_t)(p + size + AMXRT_HUGE_PAGE - (base + size)));
 	/* with THP off (enabled = never, or not built) pages stay 4 KiB */
 	madvise(base, size, MADV_HUGEPAGE);
 	if (idx >= 0 && amxrt_numa_bind(base, size, idx)) {
@@ -96,7 +96,7 @@ void *amxrt_wmem_alloc(size_t bytes, int idx)
 	return p;
 #endif
 	if (bytes > OWN_MAPPING)
-		return map_aligned(round_up(bytes, HUGE_PAGE), idx);
+		return map_aligned(round_up(bytes, AMXRT_HUGE_PAGE), idx);
 	pthread_mutex_lock(&lock);
 	for (s = slabs; s && s->idx != idx; s = s->next)
 		;
@@ -136,7 +136,7 @@ void amxrt_wmem_free(void *p, size_t bytes)
 	return;
 #endif
 	if (bytes > OWN_MAPPING) {
-		munmap(p, round_up(bytes, HUGE_PAGE));
+		munmap(p, round_up(bytes, AMXRT_HUGE_PAGE));
 		return;
 	}
 	pthread_mutex_lock(&lock);
