@@ -43,6 +43,7 @@ step(const float *q, const float *kt, const float *v, int64_t vstride,
 				     (__mmask16)((1u << (valid - 16)) - 1);
 	const __m512 ninf = _mm512_set1_ps(-INFINITY);
 	float pv[MAX_NQ][KB];
+	float nmx[MAX_NQ], dmx[MAX_NQ], rs[16];
 	const int nb = D / 16;
 	int j, t, jb, n, c;
 
@@ -73,23 +74,37 @@ step(const float *q, const float *kt, const float *v, int64_t vstride,
 			s[n] = _mm512_add_ps(s[n], s[c * NQ + n]);
 			u[n] = _mm512_add_ps(u[n], u[c * NQ + n]);
 		}
+	/*
+	 * The new maxima of all NQ first, then their rescaling factors
+	 * e^(old - new) in one vector exp: a call to libm's expf here made
+	 * the compiler spill every live vector register around it (7-9% of
+	 * a prefill's attention). On the first block old is -inf and the
+	 * factor about 1e-38 (amxrt_exp16 clamps), times a sum and an
+	 * accumulator that are still 0.
+	 */
 	for (n = 0; n < NQ; n++) {
-		__m512 s0 = _mm512_mul_ps(s[n], _mm512_set1_ps(scale));
-		__m512 s1 = _mm512_mul_ps(u[n], _mm512_set1_ps(scale));
-		float bm, nm, r;
-		__m512 p0, p1;
+		float bm;
 
+		s[n] = _mm512_mul_ps(s[n], _mm512_set1_ps(scale));
+		u[n] = _mm512_mul_ps(u[n], _mm512_set1_ps(scale));
 		bm = _mm512_reduce_max_ps(
-			_mm512_max_ps(_mm512_mask_mov_ps(ninf, m0, s0),
-				      _mm512_mask_mov_ps(ninf, m1, s1)));
-		nm = bm > mx[n] ? bm : mx[n];
-		r = expf(mx[n] - nm); /* 0 on the first block: mx is -inf */
-		p0 = _mm512_maskz_mov_ps(
-			m0, amxrt_exp16(_mm512_sub_ps(s0, _mm512_set1_ps(nm))));
-		p1 = _mm512_maskz_mov_ps(
-			m1, amxrt_exp16(_mm512_sub_ps(s1, _mm512_set1_ps(nm))));
+			_mm512_max_ps(_mm512_mask_mov_ps(ninf, m0, s[n]),
+				      _mm512_mask_mov_ps(ninf, m1, u[n])));
+		nmx[n] = bm > mx[n] ? bm : mx[n];
+		dmx[n] = mx[n] - nmx[n];
+	}
+	_mm512_storeu_ps(rs, amxrt_exp16(_mm512_maskz_loadu_ps(
+				     (__mmask16)((1u << NQ) - 1), dmx)));
+	for (n = 0; n < NQ; n++) {
+		float r = rs[n];
+		__m512 p0, p1, nm = _mm512_set1_ps(nmx[n]);
+
+		p0 = _mm512_maskz_mov_ps(m0,
+					 amxrt_exp16(_mm512_sub_ps(s[n], nm)));
+		p1 = _mm512_maskz_mov_ps(m1,
+					 amxrt_exp16(_mm512_sub_ps(u[n], nm)));
 		l[n] = l[n] * r + _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
-		mx[n] = nm;
+		mx[n] = nmx[n];
 		_mm512_storeu_ps(pv[n], p0);
 		_mm512_storeu_ps(pv[n] + 16, p1);
 		for (jb = 0; jb < nb; jb++)
