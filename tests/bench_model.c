@@ -4,7 +4,7 @@
  * -p 16 -n 4 -r 1: the preamble with the measured limits, a markdown
  * table like llama-bench's (model, size, params, backend, threads, test,
  * t/s as mean ± sd, ratio to the int8 peak for pp and to the bandwidth
- * bound for tg), one row per test in the order given, model by model,
+ * bound and to read passes of the token's weights for tg), one row per test in the order given, model by model,
  * then per model the matmul parameters and weight bytes used per token
  * (checked against the hyperparameters); "model" as a subcommand, -p 0
  * and -n 0, -b and -ub; bad options, values and models fail with a
@@ -117,6 +117,16 @@ static const char *check_table(struct __test_metadata *_metadata,
 			  strstr(c, tests[i][0] == 'p' ? "% of int8" :
 							 "% of bw bound"));
 		EXPECT_LE(0.0, strtod(c, NULL));
+		/* tg: also against read passes of its weights, pp never */
+		if (tests[i][0] == 't') {
+			const char *rp = strstr(c, "% of bw bound, ");
+
+			ASSERT_NE(NULL, rp);
+			EXPECT_LT(0.0, strtod(rp + 15, NULL));
+			EXPECT_NE(NULL, strstr(rp, "% of a read pass"));
+		} else {
+			EXPECT_EQ(NULL, strstr(c, "read pass"));
+		}
 		l = e;
 	}
 	return l;
@@ -174,6 +184,7 @@ TEST(table)
 		 dense_params(&info));
 	EXPECT_EQ(0, strncmp(l, want, strlen(want)));
 	EXPECT_NE(NULL, strstr(l, "tg rows: bandwidth bound from"));
+	EXPECT_NE(NULL, strstr(l, "tg rows: a read pass reads the weights"));
 	free(r);
 }
 

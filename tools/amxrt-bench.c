@@ -57,7 +57,9 @@ static const char usage[] =
 	"repetitions, after one warm-up run), with the ratio to this machine's\n"
 	"limits measured in the same run: int8 peak for pp (2 x matmul\n"
 	"parameters used per token x tokens per second), and for tg the\n"
-	"bandwidth bound (read bandwidth / weight bytes read per token).\n"
+	"bandwidth bound (read bandwidth / weight bytes read per token) and\n"
+	"read passes of the token's weights in the forward pass's order,\n"
+	"without compute, timed after each run (amxrt_model_time_read()).\n"
 	"\n"
 	"model options:\n"
 	"  -m, --model FILE       a GGUF model (repeat for several)\n"
@@ -839,16 +841,39 @@ static double run_test(struct amxrt_ctx *c, int32_t *tok, int n, int gen,
 /* The best read bandwidth of the run so far (see run_case()). */
 static double model_read_lo = 1e300, model_read_hi;
 
+/* The read passes' GB/s over the run (median per tg test). */
+static double model_pass_lo = 1e300, model_pass_hi;
+
+/* Read passes timed after each tg run (amxrt_model_time_read()). */
+#define READ_PASSES 3
+
+/*
+ * Time READ_PASSES read passes of the token's weights into t (from *n on,
+ * *n advanced); the bytes one pass reads into *bytes.
+ */
+static void read_passes(const struct amxrt_model *m, double *t, int *n,
+			uint64_t *bytes)
+{
+	int i;
+
+	for (i = 0; i < READ_PASSES; i++)
+		if (amxrt_model_time_read(m, &t[(*n)++], bytes))
+			die("read pass: %s", amxrt_errmsg());
+}
+
 static void model_test(const struct mopts *o, const struct amxrt_limits *lim,
-		       struct amxrt_ctx *c, const struct amxrt_model_info *info,
+		       const struct amxrt_model *m, struct amxrt_ctx *c,
+		       const struct amxrt_model_info *info,
 		       const struct model_cost *cost, const char *label,
 		       const char *size, const char *params, int n, int gen,
 		       int isa)
 {
 	int32_t *tok = xmalloc((size_t)n * sizeof(int32_t));
-	double sum = 0, sum2 = 0, mean, sd, ts, ratio, bw;
-	char test[32];
-	int r;
+	double *t_rd = xmalloc((size_t)o->reps * READ_PASSES * sizeof(double));
+	double sum = 0, sum2 = 0, mean, sd, ts, ratio, bw, rd = 0;
+	uint64_t rd_bytes = 0;
+	char test[32], more[96] = "";
+	int r, nrd = 0;
 
 	/* warm-up, not counted: a short run of the same kind */
 	run_test(c, tok, gen ? (n < TG_WARMUP ? n : TG_WARMUP) : n, gen,
@@ -867,20 +892,30 @@ static void model_test(const struct mopts *o, const struct amxrt_limits *lim,
 		ts = n / run_test(c, tok, n, gen, info->n_vocab, o->batch);
 		sum += ts;
 		sum2 += ts * ts;
+		/* the reference read right after each run, as the host drifts */
+		if (gen)
+			read_passes(m, t_rd, &nrd, &rd_bytes);
 	}
 	mean = sum / o->reps;
 	sd = o->reps > 1 ?
 		     sqrt(fmax(0.0, (sum2 - sum * mean) / (o->reps - 1))) :
 		     0.0;
-	if (gen)
+	if (gen) {
 		ratio = mean / (bw * 1e9 / cost->bytes);
-	else
+		rd = tool_median(t_rd, nrd);
+		snprintf(more, sizeof(more), ", %.0f%% of a read pass",
+			 100 * mean * rd);
+		model_pass_lo = fmin(model_pass_lo, rd_bytes / rd / 1e9);
+		model_pass_hi = fmax(model_pass_hi, rd_bytes / rd / 1e9);
+	} else {
 		ratio = 2.0 * cost->params * mean / (lim->int8_tops * 1e12);
+	}
 	snprintf(test, sizeof(test), "%s%d", gen ? "tg" : "pp", n);
-	printf("| %s | %s | %s | CPU %s | %d | %s | %.2f ± %.2f | %.1f%% %s |\n",
+	printf("| %s | %s | %s | CPU %s | %d | %s | %.2f ± %.2f | %.1f%% %s%s |\n",
 	       label, size, params, amxrt_isa_name(isa), amxrt_threads(), test,
-	       mean, sd, ratio * 100, gen ? "of bw bound" : "of int8");
+	       mean, sd, ratio * 100, gen ? "of bw bound" : "of int8", more);
 	fflush(stdout);
+	free(t_rd);
 	free(tok);
 }
 
@@ -948,11 +983,11 @@ static int model_main(int argc, char **argv, int first)
 		fmt_count(params, sizeof(params), (double)info.n_params, 0);
 		for (j = 0; j < o.np; j++)
 			if (o.prompts[j])
-				model_test(&o, &lim, c, &info, &cost, label,
+				model_test(&o, &lim, m, c, &info, &cost, label,
 					   size, params, o.prompts[j], 0, isa);
 		for (j = 0; j < o.nn; j++)
 			if (o.gens[j])
-				model_test(&o, &lim, c, &info, &cost, label,
+				model_test(&o, &lim, m, c, &info, &cost, label,
 					   size, params, o.gens[j], 1, isa);
 		costs[i] = cost;
 		used[i] = info.n_expert_used;
@@ -970,9 +1005,12 @@ static int model_main(int argc, char **argv, int first)
 			printf(" (%d of %d experts)", used[i], experts[i]);
 		printf(".\n");
 	}
-	if (model_read_hi > 0)
+	if (model_read_hi > 0) {
 		printf("tg rows: bandwidth bound from the best read bandwidth measured in this run; measured before each: %.1f to %.1f GB/s.\n",
 		       model_read_lo, model_read_hi);
+		printf("tg rows: a read pass reads the weights a token reads, in the order and batches the forward pass takes them, without computing (amxrt_model_time_read()); %d after each run, against their median: %.1f to %.1f GB/s.\n",
+		       READ_PASSES, model_pass_lo, model_pass_hi);
+	}
 	return 0;
 }
 

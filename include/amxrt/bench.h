@@ -8,6 +8,7 @@
 #define AMXRT_BENCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +57,26 @@ int amxrt_measure_limits(struct amxrt_limits *out, double seconds);
  * aligned. Returns 0, -EINVAL, or the error of starting the pool.
  */
 int amxrt_time_read(const void *buf, size_t bytes, double *seconds);
+
+struct amxrt_model;
+
+/*
+ * Read the matmul weights that one decode step of m reads, and nothing
+ * else: in the order and the batches amxrt_decode() takes them (q, k and v
+ * together, o, gate and up together, down; for a MoE layer the router,
+ * then its first n_expert_used experts in the groups a token's experts
+ * run in; the output last), each batch cut into chunks the pool's threads
+ * claim, with the loads amxrt_measure_limits() uses. *seconds gets the
+ * pass's time, *bytes (if not NULL) the bytes read. It is what memory
+ * alone costs a token on this machine: a decode step set against it shows
+ * how much its compute and synchronization add, where the long-stream
+ * bandwidth of struct amxrt_limits also counts what a sequence of reads
+ * of a few megabytes each cannot reach. Nothing is evicted first (a
+ * model's weights are usually far larger than the caches). Returns 0,
+ * -EINVAL, -ENOMEM, or the error of starting the pool.
+ */
+int amxrt_model_time_read(const struct amxrt_model *m, double *seconds,
+			  uint64_t *bytes);
 
 #pragma GCC visibility pop
 

@@ -259,6 +259,35 @@ int amxrt_measure_limits(struct amxrt_limits *out, double seconds)
 	return 0;
 }
 
+/*
+ * Sum the bytes of p (64-byte aligned) with the widest read loop, the one
+ * amxrt_measure_limits() times; the last bytes past a multiple of 512 one
+ * at a time. For read passes over other memory than the limits' buffer
+ * (amxrt_model_time_read()).
+ */
+uint64_t amxrt_limits_read(const void *p, size_t bytes)
+{
+	static _Atomic int level = -1;
+	size_t body = bytes & ~(size_t)511, i;
+	const uint8_t *tail = (const uint8_t *)p + body;
+	uint64_t r = 0;
+	int lvl = atomic_load_explicit(&level, memory_order_relaxed);
+
+	if (lvl < 0) {
+		lvl = detect();
+		atomic_store_explicit(&level, lvl, memory_order_relaxed);
+	}
+	if (lvl == LVL_AVX512)
+		r = amxrt_limits_read_avx512(p, body);
+	else if (lvl == LVL_AVX2)
+		r = amxrt_limits_read_avx2(p, body);
+	else
+		r = read_scalar(p, body);
+	for (i = 0; i < bytes - body; i++)
+		r += tail[i];
+	return r;
+}
+
 int amxrt_time_read(const void *buf, size_t bytes, double *seconds)
 {
 	struct task t;

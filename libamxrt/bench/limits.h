@@ -26,4 +26,7 @@ uint64_t amxrt_limits_read_avx512(const void *buf, size_t bytes);
 uint64_t amxrt_limits_int8_avx2(uint64_t iters, uint32_t seed);
 uint64_t amxrt_limits_read_avx2(const void *buf, size_t bytes);
 
+/* any length, p 64-byte aligned; the widest loop this CPU has (limits.c) */
+uint64_t amxrt_limits_read(const void *p, size_t bytes);
+
 #endif /* AMXRT_BENCH_LIMITS_H */
