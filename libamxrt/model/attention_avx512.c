@@ -77,7 +77,7 @@ step(const float *q, const float *kt, const float *v, int64_t vstride,
 	/*
 	 * The new maxima of all NQ first, then their rescaling factors
 	 * e^(old - new) in one vector exp: a call to libm's expf here made
-	 * the compiler spill every live vector register around it (7-9% of
+	 * the compiler spill every live vector register around it (5-15% of
 	 * a prefill's attention). On the first block old is -inf and the
 	 * factor about 1e-38 (amxrt_exp16 clamps), times a sum and an
 	 * accumulator that are still 0.
