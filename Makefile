@@ -82,7 +82,7 @@ TOOLS := $(patsubst tools/%.c,%,$(filter tools/amxrt-%.c,$(wildcard tools/*.c)))
 TOOL_BINS := $(addprefix $(BUILD)/bin/,$(TOOLS))
 TOOL_LIBOBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out tools/amxrt-%.c,$(wildcard tools/*.c)))
 
-.PHONY: all lib tools check bench install uninstall clean format format-check \
+.PHONY: all lib tools check bench bench-models install uninstall clean format format-check \
 	kselftest-headers tests example fuzz kmod kmod-check
 
 all: lib tools
@@ -149,6 +149,24 @@ check: all tests
 
 bench: all
 	$(BUILD)/bin/amxrt-bench gemm
+
+# The model benchmark of Documentation/benchmarks.md: random-weight models
+# at TinyLlama-1.1B shapes (Q4_0, Q8_0) and the MoE benchmark shapes, written
+# once into build/models/ (2.8 GB), then timed like llama-bench.
+BENCH_MODELS := $(BUILD)/models/tl-q4_0.gguf $(BUILD)/models/tl-q8_0.gguf \
+	$(BUILD)/models/moe-q4_0.gguf
+BENCH_FLAGS ?= -p 64,512 -n 128 -r 3
+
+$(BUILD)/models/tl-%.gguf: | all
+	@mkdir -p $(@D)
+	$(BUILD)/bin/amxrt-mkmodel --preset tinyllama-1.1b --type $* -o $@
+
+$(BUILD)/models/moe-%.gguf: | all
+	@mkdir -p $(@D)
+	$(BUILD)/bin/amxrt-mkmodel --preset moe-bench --type $* -o $@
+
+bench-models: all $(BENCH_MODELS)
+	$(BUILD)/bin/amxrt-bench $(addprefix -m ,$(BENCH_MODELS)) $(BENCH_FLAGS)
 
 # ---- install -------------------------------------------------------------
 LIBDIR ?= $(PREFIX)/lib
