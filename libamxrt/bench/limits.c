@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <amxrt/amxrt.h>
 
+#include "../core/clock.h"
 #include "../core/error.h"
 #include "../core/mem.h"
 #include "../core/threads.h"
@@ -36,14 +36,6 @@ struct task {
 	int init; /* fill the buffer instead of reading it */
 	_Atomic uint64_t sink;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static enum level detect(void)
 {
@@ -134,10 +126,10 @@ static void run_task(void *ctx, int ith, int nth, void *scratch)
 /* Time one pool run of t; returns seconds or a negative errno. */
 static double timed(struct task *t, int *err)
 {
-	double t0 = now();
+	double t0 = amxrt_now();
 
 	*err = amxrt_pool_run(run_task, t);
-	return now() - t0;
+	return amxrt_now() - t0;
 }
 
 static int measure_int8(struct task *t, double budget, int nth, double *tops)
@@ -183,7 +175,7 @@ static int measure_int8(struct task *t, double budget, int nth, double *tops)
 
 static int measure_read(struct task *t, double budget, double *gbs)
 {
-	double t0 = now(), dt, best = 0;
+	double t0 = amxrt_now(), dt, best = 0;
 	int err, i;
 
 	t->read = 1;
@@ -198,7 +190,7 @@ static int measure_read(struct task *t, double budget, double *gbs)
 			return err;
 		if ((double)t->bytes / dt > best)
 			best = (double)t->bytes / dt;
-		if (i >= RUNS - 1 && now() - t0 > budget)
+		if (i >= RUNS - 1 && amxrt_now() - t0 > budget)
 			break;
 	}
 	*gbs = best / 1e9;

@@ -17,11 +17,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <amxrt/amxrt.h>
 
+#include "../core/clock.h"
 #include "../core/error.h"
 #include "../kernels/kernels.h"
 #include "model_int.h"
@@ -507,20 +507,12 @@ static int load_all(struct loader *ld)
 	return ld->done < ld->total ? progress(ld, ld->total - ld->done) : 0;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int amxrt_model_load(const char *path, const struct amxrt_model_params *p,
 		     struct amxrt_model **out)
 {
 	struct loader ld = { .p = p, .path = path };
 	struct amxrt_model *m;
-	double t0 = now();
+	double t0 = amxrt_now();
 	int ret;
 
 	if (!out)
@@ -550,7 +542,7 @@ int amxrt_model_load(const char *path, const struct amxrt_model_params *p,
 		amxrt_model_free(m);
 		return ret;
 	}
-	m->load.seconds = now() - t0;
+	m->load.seconds = amxrt_now() - t0;
 	*out = m;
 	return 0;
 }

@@ -18,9 +18,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../core/clock.h"
 #include "../core/error.h"
 #include "../core/threads.h"
 #include "../io/io.h"
@@ -69,14 +69,6 @@ struct stream {
 	amxrt_stream_progress_fn progress;
 	void *ctx;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t mat_end(const struct amxrt_stream_mat *m)
 {
@@ -410,7 +402,7 @@ int amxrt_stream_mats(const char *path, const struct stat *expect,
 			    .progress = progress,
 			    .ctx = ctx };
 	uint64_t span, carry = 0, read = 0;
-	double t0 = now();
+	double t0 = amxrt_now();
 	struct stat now_st;
 	char why[96] = "";
 	int64_t i;
@@ -487,6 +479,6 @@ out:
 	free(s.chunks);
 	free(s.jobs);
 	free(s.segs);
-	st->stream_seconds = now() - t0;
+	st->stream_seconds = amxrt_now() - t0;
 	return ret;
 }
