@@ -181,6 +181,12 @@ struct amxrt_op_mm {
  * 0 or -errno.
  */
 #define AMXRT_OP_MM_MAX 16
+/*
+ * moe.c runs a token's (or a batch's) experts in groups: gate and up of
+ * up to this many experts in one batch of matmuls, then their down
+ * projections in another; readpass.c reads them the same way.
+ */
+#define AMXRT_MOE_GROUP (AMXRT_OP_MM_MAX / 2)
 int amxrt_op_matmuls(struct amxrt_ctx *c, const struct amxrt_op_mm *mm, int n);
 /*
  * fn over [0, n) cut into pieces of at least grain items run on the thread

@@ -46,12 +46,8 @@ static void route(const float *logits, int n_expert, int k, int *sel, float *w)
 		w[j] = (float)(w[j] / wsum);
 }
 
-/*
- * The experts that got rows run in groups: gate and up of up to
- * AMXRT_OP_MM_MAX / 2 experts in one batch of matmuls, then their down
- * projections in another, each expert on the rows gathered for it.
- */
-#define GROUP (AMXRT_OP_MM_MAX / 2)
+/* The experts that got rows run in groups of AMXRT_MOE_GROUP (model_int.h). */
+#define GROUP AMXRT_MOE_GROUP
 
 /*
  * Gather into c->xe (from row total on) the rows routed to expert e; for

@@ -12,11 +12,11 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <amxrt/amxrt.h>
 
 #include "../bench/limits.h"
+#include "../core/clock.h"
 #include "../core/error.h"
 #include "../core/threads.h"
 #include "../kernels/kernels.h"
@@ -41,14 +41,6 @@ struct batch {
 	uint64_t bytes;
 	_Atomic uint64_t sink;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void add_range(struct batch *b, const uint8_t *p, size_t bytes)
 {
@@ -103,48 +95,72 @@ static int run(struct batch *b, uint64_t *bytes)
 	return err;
 }
 
+/* A MoE layer's FFN: the router, then the experts in moe.c's groups. */
+static int moe_ffn(const struct amxrt_hparams *hp, const struct amxrt_layer *l,
+		   struct batch *b, uint64_t *bytes)
+{
+	int e, g, end, err;
+
+	add_mat(b, &l->router);
+	err = run(b, bytes);
+	for (g = 0; g < hp->n_expert_used && !err; g = end) {
+		end = g + AMXRT_MOE_GROUP < hp->n_expert_used ?
+			      g + AMXRT_MOE_GROUP :
+			      hp->n_expert_used;
+		for (e = g; e < end; e++) {
+			add_mat(b, &l->e_gate[e]);
+			add_mat(b, &l->e_up[e]);
+		}
+		err = run(b, bytes);
+		if (err)
+			break;
+		for (e = g; e < end; e++)
+			add_mat(b, &l->e_down[e]);
+		err = run(b, bytes);
+	}
+	return err;
+}
+
+/* A dense layer's FFN: gate and up together, then down. */
+static int dense_ffn(const struct amxrt_layer *l, struct batch *b,
+		     uint64_t *bytes)
+{
+	int err;
+
+	add_mat(b, &l->w_gate);
+	add_mat(b, &l->w_up);
+	err = run(b, bytes);
+	if (err)
+		return err;
+	add_mat(b, &l->w_down);
+	return run(b, bytes);
+}
+
 static int pass(const struct amxrt_model *m, struct batch *b, uint64_t *bytes)
 {
 	const struct amxrt_hparams *hp = &m->hp;
-	int li, e, g, err = 0;
+	int li, err;
 
-	for (li = 0; li < hp->n_layer && !err; li++) {
+	for (li = 0; li < hp->n_layer; li++) {
 		const struct amxrt_layer *l = &m->layers[li];
 
 		add_mat(b, &l->wq);
 		add_mat(b, &l->wk);
 		add_mat(b, &l->wv);
 		err = run(b, bytes);
+		if (err)
+			return err;
 		add_mat(b, &l->wo);
-		err = err ? err : run(b, bytes);
-		if (!hp->is_moe) {
-			add_mat(b, &l->w_gate);
-			add_mat(b, &l->w_up);
-			err = err ? err : run(b, bytes);
-			add_mat(b, &l->w_down);
-			err = err ? err : run(b, bytes);
-			continue;
-		}
-		/* the router, then the experts in moe.c's groups */
-		add_mat(b, &l->router);
-		err = err ? err : run(b, bytes);
-		for (g = 0; g < hp->n_expert_used && !err;
-		     g += AMXRT_OP_MM_MAX / 2) {
-			int end = g + AMXRT_OP_MM_MAX / 2;
-
-			end = end < hp->n_expert_used ? end : hp->n_expert_used;
-			for (e = g; e < end; e++) {
-				add_mat(b, &l->e_gate[e]);
-				add_mat(b, &l->e_up[e]);
-			}
-			err = run(b, bytes);
-			for (e = g; e < end; e++)
-				add_mat(b, &l->e_down[e]);
-			err = err ? err : run(b, bytes);
-		}
+		err = run(b, bytes);
+		if (err)
+			return err;
+		err = hp->is_moe ? moe_ffn(hp, l, b, bytes) :
+				   dense_ffn(l, b, bytes);
+		if (err)
+			return err;
 	}
 	add_mat(b, &m->output);
-	return err ? err : run(b, bytes);
+	return run(b, bytes);
 }
 
 int amxrt_model_time_read(const struct amxrt_model *m, double *seconds,
@@ -160,9 +176,9 @@ int amxrt_model_time_read(const struct amxrt_model *m, double *seconds,
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return amxrt_err(ENOMEM, "model_time_read: out of memory");
-	t0 = now();
+	t0 = amxrt_now();
 	err = pass(m, b, &n);
-	*seconds = now() - t0;
+	*seconds = amxrt_now() - t0;
 	free(b);
 	if (bytes)
 		*bytes = n;
