@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <unistd.h>
 
 #include "kselftest_harness.h"
