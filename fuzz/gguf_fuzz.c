@@ -3,15 +3,15 @@
  * gguf_fuzz.c - libFuzzer target for the GGUF reader and the tokenizer
  * loader (`make fuzz`).
  *
- * Each input goes through amxrt_gguf_open_mem(); a file that opens is
- * walked whole: every key through every getter, every array element,
- * every tensor's first and last data byte; then a tokenizer is built from
- * its metadata and, if that succeeds, tokenizes a short text whose ids
- * must all be in the vocabulary, and each of them turns back into bytes.
- * libFuzzer hands over an exactly-sized heap copy, so ASan reports any
- * read past the input; the target itself traps when an opened file breaks a reader invariant
- * (tensor data outside the input, an unterminated string, a lookup that
- * does not find what the file lists) or a refusal leaves no message.
+ * Each input goes through amxrt_gguf_open_mem(); a file that opens is walked
+ * whole: every key through every getter, every array element, every tensor's
+ * first and last data byte; then a tokenizer is built from its metadata and, if
+ * that succeeds, tokenizes a short text whose ids must all be in the
+ * vocabulary, and each of them turns back into bytes. libFuzzer hands over an
+ * exactly-sized heap copy, so ASan reports any read past the input; the target
+ * itself traps when an opened file breaks a reader invariant (tensor data
+ * outside the input, an unterminated string, a lookup that does not find what
+ * the file lists) or a refusal leaves no message.
  */
 #include <errno.h>
 #include <stddef.h>

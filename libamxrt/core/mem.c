@@ -2,14 +2,14 @@
 /*
  * mem.c - heap blocks for large tables and buffers, in huge pages.
  *
- * The read buffers of a load, a GGUF header's strings, a tokenizer's
- * tables and the read-bandwidth benchmark's buffer are megabytes of new
- * memory, written once (packed weights have their own slabs: wmem.c). In
- * 4 KiB pages each page is a page fault (costly under a hypervisor), and
- * an O_DIRECT read into them has thousands of pages to pin and map; in
- * 2 MiB pages it has a few (Documentation/loading.md, "2026-11-29 late"). THP must be
- * "madvise" or "always" for the advice to take; otherwise the block is
- * plain memory and everything works the same, only slower.
+ * The read buffers of a load, a GGUF header's strings, a tokenizer's tables and
+ * the read-bandwidth benchmark's buffer are megabytes of new memory, written
+ * once (packed weights have their own slabs: wmem.c). In 4 KiB pages each page
+ * is a page fault (costly under a hypervisor), and an O_DIRECT read into them
+ * has thousands of pages to pin and map; in 2 MiB pages it has a few
+ * (Documentation/loading.md, "2026-11-29 late"). THP must be "madvise" or
+ * "always" for the advice to take; otherwise the block is plain memory and
+ * everything works the same, only slower.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
