@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * Description: amxrt-bench's model mode on models/stories260K.gguf with -p 16
- * -n 4 -r 1: the preamble with the measured limits, a markdown table like
- * llama-bench's (model, size, params, backend, threads, test, t/s as mean ± sd,
- * ratio to the int8 peak for pp and to the bandwidth bound and to read passes
- * of the token's weights for tg), one row per test in the order given, model by
- * model, then per model the matmul parameters and weight bytes used per token
- * (checked against the hyperparameters); "model" as a subcommand, -p 0 and -n
- * 0, -b and -ub; bad options, values and models fail with a non-zero status,
- * nothing on stdout and exactly one line on stderr. Speed is never asserted.
+ * Description: amxrt-bench's model mode on models/stories260K.gguf with
+ * -p 16 -n 4 -r 1: the preamble with the measured limits, a markdown table
+ * like llama-bench's (model, size, params, backend, threads, test, t/s as
+ * mean ± sd, ratio to the int8 peak for pp and to the bandwidth bound and
+ * to read passes of the token's weights for tg), one row per test in the
+ * order given, model by model, then per model the matmul parameters and
+ * weight bytes used per token (checked against the hyperparameters);
+ * "model" as a subcommand, -p 0 and -n 0, -b and -ub; bad options, values
+ * and models fail with a non-zero status, nothing on stdout and exactly
+ * one line on stderr. Speed is never asserted.
  *
  * The tool is $AMXRT_BIN/amxrt-bench (set by run_tests.sh), else
  * $AMXRT_SRCDIR/build/bin/amxrt-bench, else ../bin/amxrt-bench next to
