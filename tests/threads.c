@@ -3,7 +3,9 @@
  * Description: the thread pool (libamxrt/core/threads.c). amxrt_pool_for
  * runs every chunk exactly once for any chunk count and thread count;
  * chunks are claimed, not assigned (a chunk that waits for all the others
- * still finishes: the other threads took them); back to back, 20000 jobs of
+ * still finishes: the other threads took them); each thread begins with
+ * the first chunk of its own share (thread i of n: chunk N i / n), for 2
+ * to 4 threads and odd chunk counts; back to back, 20000 jobs of
  * one to three chunks on the caller's stack each run every chunk exactly
  * once and never after amxrt_pool_for returned (a late worker must not
  * claim from a job being set up); amxrt_pool_run gives each thread exactly one call, all at once;
@@ -13,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "helpers.h"
@@ -98,6 +101,93 @@ TEST(chunks_are_claimed)
 		ASSERT_EQ(0, amxrt_set_threads(th));
 		ASSERT_EQ(0, amxrt_pool_for(wait_chunk, &j, j.n));
 		EXPECT_EQ(j.n - 1, atomic_load(&j.done));
+	}
+	amxrt_set_threads(0);
+}
+
+/*
+ * Each thread's first chunk waits until every thread has begun one, so no
+ * thread can finish its share and help another before all have claimed:
+ * the first chunks are then exactly the shares' first chunks.
+ */
+struct first_job {
+	int nth;
+	atomic_int arrived;
+	atomic_llong first[4]; /* by thread, -1: none yet */
+	void *scratch[4];
+	atomic_int timed_out;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* amxrt_pool_run: learn which scratch area is thread ith's */
+static void name_scratch(void *ctx, int ith, int nth, void *scratch)
+{
+	struct first_job *j = ctx;
+
+	(void)nth;
+	j->scratch[ith] = scratch;
+}
+
+static void first_chunk(void *ctx, int64_t chunk, void *scratch)
+{
+	struct first_job *j = ctx;
+	double t0 = now_s();
+	int t;
+
+	for (t = 0; t < j->nth && j->scratch[t] != scratch; t++)
+		;
+	if (t == j->nth || atomic_load(&j->first[t]) >= 0)
+		return;
+	atomic_store(&j->first[t], chunk);
+	atomic_fetch_add(&j->arrived, 1);
+	while (atomic_load(&j->arrived) < j->nth)
+		if (now_s() - t0 > 10) {
+			atomic_store(&j->timed_out, 1);
+			return;
+		}
+}
+
+TEST(own_share_first)
+{
+	int th, t, k;
+
+	for (th = 2; th <= 4; th++) {
+		ASSERT_EQ(0, amxrt_set_threads(th));
+		for (k = 0; k < 20; k++) {
+			struct first_job j = { .nth = th };
+			int64_t n = 61 + k, want;
+			int seen = 0;
+
+			ASSERT_EQ(0, amxrt_pool_run(name_scratch, &j));
+			for (t = 0; t < th; t++) {
+				atomic_store(&j.first[t], -1);
+				ASSERT_NE(NULL, j.scratch[t]);
+			}
+			ASSERT_EQ(0, amxrt_pool_for(first_chunk, &j, n));
+			ASSERT_EQ(0, atomic_load(&j.timed_out))
+			TH_LOG("%d threads: not all of them ran a chunk "
+			       "within 10 s",
+			       th);
+			for (t = 0; t < th; t++) {
+				want = n * t / th;
+				seen += atomic_load(&j.first[t]) == want;
+				EXPECT_EQ(want, atomic_load(&j.first[t]))
+				TH_LOG("%d threads, %lld chunks: thread %d "
+				       "began with chunk %lld, not its share's "
+				       "first, %lld",
+				       th, (long long)n, t,
+				       (long long)atomic_load(&j.first[t]),
+				       (long long)want);
+			}
+			ASSERT_EQ(th, seen);
+		}
 	}
 	amxrt_set_threads(0);
 }
