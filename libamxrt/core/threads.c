@@ -106,39 +106,47 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Claim and run chunks [next, end) of the open job until none is left. */
-static void claim(atomic_llong *next, int64_t end, void *scratch)
+/* Claim and run chunks [next, end) of the open job; returns how many. */
+static int64_t claim(atomic_llong *next, int64_t end, void *scratch)
 {
+	int64_t n = 0;
 	long long i;
 
 	while ((i = atomic_fetch_add_explicit(next, 1, memory_order_relaxed)) <
 	       end) {
 		pool.cfn(pool.ctx, i, scratch);
-		atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+		n++;
 	}
+	return n;
 }
 
 /*
  * Run chunks of the open job until none is left. One range: thread ith's
  * own share first, then what is left of the others'. Several (NUMA
- * nodes): the thread's node's range first, then the others in turn.
+ * nodes): the thread's node's range first, then the others in turn. The
+ * chunks run are counted as done once, at the end: the caller waits for
+ * all of them anyway, and one shared counter bumped per chunk would move
+ * its cache line between the cores at every chunk.
  */
 static void run_chunks(int ith, void *scratch)
 {
+	int64_t n = 0;
 	int k, r;
 
 	if (pool.n_ranges == 1) {
 		for (k = 0; k < pool.nth; k++) {
 			struct worker *w = &pool.workers[(ith + k) % pool.nth];
 
-			claim(&w->next, w->end, scratch);
+			n += claim(&w->next, w->end, scratch);
 		}
-		return;
+	} else {
+		r = amxrt_numa_self();
+		for (k = 0; k < pool.n_ranges; k++)
+			n += claim(&pool.range[(r + k) % pool.n_ranges].next,
+				   pool.range[(r + k) % pool.n_ranges].end,
+				   scratch);
 	}
-	r = amxrt_numa_self();
-	for (k = 0; k < pool.n_ranges; k++)
-		claim(&pool.range[(r + k) % pool.n_ranges].next,
-		      pool.range[(r + k) % pool.n_ranges].end, scratch);
+	atomic_fetch_add_explicit(&pool.done, n, memory_order_release);
 }
 
 static void *worker_main(void *arg)
