@@ -275,6 +275,9 @@ struct amxrt_att_block {
  * 64-byte aligned. */
 int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch);
 
+/* norm_avx512.c: one row of amxrt_op_rmsnorm with AVX-512. */
+void amxrt_rmsnorm_avx512(float *y, const float *x, const float *weight,
+			  int64_t n, float eps);
 /* swiglu_avx512.c: amxrt_op_swiglu with AVX-512 (exp within 2e-7). */
 void amxrt_swiglu_avx512(float *g, const float *u, int64_t n);
 

@@ -115,6 +115,7 @@ struct norm_job {
 	const float *x, *weight;
 	int64_t n;
 	float eps;
+	int simd;
 };
 
 static void rmsnorm_rows(void *arg, int64_t r0, int64_t r1)
@@ -133,6 +134,10 @@ static void rmsnorm_rows(void *arg, int64_t r0, int64_t r1)
 		double s0 = 0, s1 = 0, s2 = 0, s3 = 0, sum;
 		float s;
 
+		if (a->simd) {
+			amxrt_rmsnorm_avx512(yr, xr, a->weight, n, a->eps);
+			continue;
+		}
 		for (j = 0; j + 4 <= n; j += 4) {
 			s0 += (double)xr[j] * xr[j];
 			s1 += (double)xr[j + 1] * xr[j + 1];
@@ -148,10 +153,19 @@ static void rmsnorm_rows(void *arg, int64_t r0, int64_t r1)
 	}
 }
 
+/* The model ops' AVX-512 loops run on the paths that have AVX-512. */
+static int simd_ops(void)
+{
+	int isa = amxrt_isa();
+
+	return isa == AMXRT_ISA_AVX512VNNI || isa == AMXRT_ISA_AMX ||
+	       isa == AMXRT_ISA_AMX_SIM;
+}
+
 void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
 		      int64_t n, float eps)
 {
-	struct norm_job a = { y, x, weight, n, eps };
+	struct norm_job a = { y, x, weight, n, eps, simd_ops() };
 
 	amxrt_op_par(rmsnorm_rows, &a, m, AMXRT_OP_PAR_WORK / (n > 0 ? n : 1));
 }
@@ -208,11 +222,7 @@ static void swiglu_range(void *arg, int64_t i0, int64_t i1)
 
 void amxrt_op_swiglu(float *g, const float *u, int64_t n)
 {
-	int isa = amxrt_isa();
-	struct swiglu_job a = { g, u,
-				isa == AMXRT_ISA_AVX512VNNI ||
-					isa == AMXRT_ISA_AMX ||
-					isa == AMXRT_ISA_AMX_SIM };
+	struct swiglu_job a = { g, u, simd_ops() };
 
 	amxrt_op_par(swiglu_range, &a, n, AMXRT_OP_PAR_WORK);
 }
