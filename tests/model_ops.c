@@ -17,8 +17,8 @@
 
 #include "../libamxrt/model/model_int.h"
 
-static const int64_t lengths[] = { 1, 7, 15, 16, 17, 31, 32, 33, 63,
-				   64, 100, 2048, 5639 };
+static const int64_t lengths[] = { 1,  7,  15, 16,  17,	  31,  32,
+				   33, 63, 64, 100, 2048, 5639 };
 
 /*
  * RMSNorm in double. The ops round three times in float (the scale
@@ -26,8 +26,8 @@ static const int64_t lengths[] = { 1, 7, 15, 16, 17, 31, 32, 33, 63,
  * reference value leaves room for the scale's sum being summed in another
  * order than here.
  */
-static double ref_rmsnorm(const float *x, const float *w, int64_t n,
-			  float eps, int64_t j)
+static double ref_rmsnorm(const float *x, const float *w, int64_t n, float eps,
+			  int64_t j)
 {
 	double s = 0;
 	int64_t i;
@@ -53,7 +53,7 @@ static void run_norm(struct __test_metadata *_metadata, enum amxrt_isa isa)
 
 	if (amxrt_isa_usable(isa, why, sizeof(why)))
 		SKIP(return, "path %s cannot run here: %s", amxrt_isa_name(isa),
-		     why);
+			   why);
 	ASSERT_EQ(0, amxrt_isa_set(isa));
 	for (c = 0; c < sizeof(lengths) / sizeof(lengths[0]); c++) {
 		int64_t n = lengths[c], m = 3, i, j, worst = 0;
@@ -68,9 +68,9 @@ static void run_norm(struct __test_metadata *_metadata, enum amxrt_isa isa)
 		amxrt_op_rmsnorm(y, x, w, m, n, 1e-5f);
 		for (i = 0; i < m; i++)
 			for (j = 0; j < n; j++) {
-				int64_t u = ulps_off(
-					y[i * n + j],
-					ref_rmsnorm(x + i * n, w, n, 1e-5f, j));
+				int64_t u = ulps_off(y[i * n + j],
+						     ref_rmsnorm(x + i * n, w,
+								 n, 1e-5f, j));
 
 				worst = u > worst ? u : worst;
 			}
@@ -134,7 +134,7 @@ static void run_swiglu(struct __test_metadata *_metadata, enum amxrt_isa isa)
 
 	if (amxrt_isa_usable(isa, why, sizeof(why)))
 		SKIP(return, "path %s cannot run here: %s", amxrt_isa_name(isa),
-		     why);
+			   why);
 	ASSERT_EQ(0, amxrt_isa_set(isa));
 	for (c = 0; c < sizeof(lengths) / sizeof(lengths[0]); c++) {
 		int64_t n = lengths[c], j;
