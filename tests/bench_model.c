@@ -183,6 +183,7 @@ TEST(table)
 		 "\n\n%s: per token %.0f matmul parameters, ", path,
 		 dense_params(&info));
 	EXPECT_EQ(0, strncmp(l, want, strlen(want)));
+	EXPECT_NE(NULL, strstr(l, "pp rows: int8 peak from the best"));
 	EXPECT_NE(NULL, strstr(l, "tg rows: bandwidth bound from"));
 	EXPECT_NE(NULL, strstr(l, "tg rows: a read pass reads the weights"));
 	free(r);
@@ -218,6 +219,8 @@ TEST(models_and_lists)
 	run_tool(r, "-u AMXRT_ISA", args);
 	ASSERT_EQ(0, r->status);
 	EXPECT_NE(NULL, check_table(_metadata, r->out, &info, tg_only, 1, 1));
+	/* no pp rows: no note on the int8 peak */
+	EXPECT_EQ(NULL, strstr(r->out, "pp rows"));
 	EXPECT_EQ(NULL, strstr(r->out, "| pp"));
 	free(r);
 }
