@@ -16,8 +16,8 @@
  * [N i / n, N (i + 1) / n)), that it claims one by one from its own
  * counter, in order; then it claims what is left of the others' shares.
  * A thread thus reads one stream of memory (its part of a weight) rather
- * than every other chunk: decoding is 3-4% faster, prefill ~6%
- * (Documentation/benchmarks.md). And on a machine whose cores are shared
+ * than every other chunk: decoding up to 4% faster (Q8_0 the same),
+ * prefill 2-7% (Documentation/benchmarks.md). And on a machine whose cores are shared
  * (a VM, other processes), a thread may lose its CPU for milliseconds;
  * with fixed shares the others would wait for it, with claimed chunks
  * they do its work instead.
