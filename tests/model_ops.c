@@ -5,7 +5,8 @@
  * odd lengths (tails of every size below a vector): RMSNorm, on the
  * portable path and the AVX-512 one (norm_avx512.c), within 4 float ulps
  * of the reference (below), and both paths within 2 ulps of each other;
- * SwiGLU within 1e-6 relative (the vector exp is good to 2e-7).
+ * SwiGLU within 1e-6 relative (the vector exp is good to 2e-7); RoPE in
+ * both element orders (rope_avx512.c), partial rotations and tails.
  */
 #include <float.h>
 #include <math.h>
@@ -169,6 +170,93 @@ TEST(swiglu_generic)
 TEST(swiglu_avx512)
 {
 	run_swiglu(_metadata, AMXRT_ISA_AVX512VNNI);
+}
+
+/*
+ * RoPE, both element orders, against the rotation in double with the same
+ * angle table: each output is a sum of two products, so within a few
+ * float roundings of |x0| + |x1| (2^-21 of it). Head sizes with all
+ * dims rotated, a part of them (n_rot < d: the rest must stay as is),
+ * and pair counts that leave a tail (12, 20 pairs).
+ */
+static void run_rope(struct __test_metadata *_metadata, enum amxrt_isa isa)
+{
+	static const int shapes[][2] = { { 64, 64 }, { 128, 128 }, { 64, 32 },
+					 { 64, 24 }, { 80, 40 },   { 16, 16 } };
+	char why[256];
+	size_t c;
+	int neox;
+
+	if (amxrt_isa_usable(isa, why, sizeof(why)))
+		SKIP(return, "path %s cannot run here: %s", amxrt_isa_name(isa),
+			   why);
+	ASSERT_EQ(0, amxrt_isa_set(isa));
+	for (neox = 0; neox < 2; neox++)
+		for (c = 0; c < sizeof(shapes) / sizeof(shapes[0]); c++) {
+			struct amxrt_hparams hp = { 0 };
+			int d = shapes[c][0], nr = shapes[c][1], half = nr / 2;
+			int64_t m = 5, nh = 3, i, h, j, bad = 0;
+			float *cs = malloc((size_t)(m * nr) * sizeof(float));
+			float *x = test_matrix(m, nh * d, 2);
+			float *x0 =
+				malloc((size_t)(m * nh * d) * sizeof(float));
+
+			ASSERT_NE(NULL, cs);
+			ASSERT_NE(NULL, x);
+			ASSERT_NE(NULL, x0);
+			hp.head_dim = d;
+			hp.n_rot = nr;
+			hp.rope_base = 10000.0f;
+			hp.rope_neox = neox;
+			memcpy(x0, x, (size_t)(m * nh * d) * sizeof(float));
+			amxrt_rope_angles(&hp, cs, m, 1000);
+			amxrt_rope(&hp, cs, x, m, (int)nh);
+			for (i = 0; i < m; i++)
+				for (h = 0; h < nh; h++) {
+					const float *in = x0 + (i * nh + h) * d;
+					const float *out = x + (i * nh + h) * d;
+					const float *co = cs + i * nr;
+
+					for (j = 0; j < half; j++) {
+						int a = neox ? j : 2 * j;
+						int b = neox ? j + half :
+							       2 * j + 1;
+						double u = in[a], v = in[b];
+						double ct = co[j],
+						       st = co[half + j];
+						double tol = ldexp(
+							fabs(u) + fabs(v), -21);
+
+						bad += fabs(out[a] -
+							    (u * ct - v * st)) >
+						       tol;
+						bad += fabs(out[b] -
+							    (u * st + v * ct)) >
+						       tol;
+					}
+					for (j = nr; j < d; j++)
+						bad += out[j] != in[j];
+				}
+			EXPECT_EQ(0, bad)
+			TH_LOG("%s, %s order, head %d, %d rotated: %lld "
+			       "values off",
+			       amxrt_isa_name(isa),
+			       neox ? "NeoX" : "interleaved", d, nr,
+			       (long long)bad);
+			free(cs);
+			free(x);
+			free(x0);
+		}
+}
+
+TEST(rope_generic)
+{
+	run_rope(_metadata, AMXRT_ISA_GENERIC);
+}
+
+TEST(rope_avx512)
+{
+	run_rope(_metadata, AMXRT_ISA_AVX512VNNI);
 }
 
 TEST_HARNESS_MAIN

@@ -31,6 +31,7 @@ struct rope_job {
 	const float *cs;
 	float *x;
 	int n_heads;
+	int simd; /* the path has AVX-512: rope_avx512.c */
 };
 
 static void angle_rows(void *arg, int64_t r0, int64_t r1)
@@ -74,6 +75,11 @@ static void rope_rows(void *arg, int64_t r0, int64_t r1)
 		float *row = r->x + i * (int64_t)r->n_heads * d;
 		const float *cs = r->cs + i * hp->n_rot, *sn = cs + half;
 
+		if (r->simd) {
+			amxrt_rope_row_avx512(row, cs, r->n_heads, d, hp->n_rot,
+					      hp->rope_neox);
+			continue;
+		}
 		for (h = 0; h < r->n_heads; h++) {
 			float *v = row + h * d;
 
@@ -92,7 +98,14 @@ static void rope_rows(void *arg, int64_t r0, int64_t r1)
 void amxrt_rope(const struct amxrt_hparams *hp, const float *cs, float *x,
 		int64_t m, int n_heads)
 {
-	struct rope_job r = { .hp = hp, .cs = cs, .x = x, .n_heads = n_heads };
+	int isa = amxrt_isa();
+	struct rope_job r = { .hp = hp,
+			      .cs = cs,
+			      .x = x,
+			      .n_heads = n_heads,
+			      .simd = isa == AMXRT_ISA_AVX512VNNI ||
+				      isa == AMXRT_ISA_AMX ||
+				      isa == AMXRT_ISA_AMX_SIM };
 
 	/* a row costs n_heads * n_rot / 2 rotations */
 	amxrt_op_par(rope_rows, &r, m, 16);

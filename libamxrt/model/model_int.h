@@ -275,6 +275,10 @@ struct amxrt_att_block {
  * 64-byte aligned. */
 int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch);
 
+/* rope_avx512.c: one row of amxrt_rope() (n_heads heads, d apart, the
+ * first n_rot dims of each) with AVX-512; cs as there. */
+void amxrt_rope_row_avx512(float *row, const float *cs, int n_heads, int d,
+			   int n_rot, int neox);
 /* norm_avx512.c: one row of amxrt_op_rmsnorm with AVX-512. */
 void amxrt_rmsnorm_avx512(float *y, const float *x, const float *weight,
 			  int64_t n, float eps);
