@@ -18,6 +18,17 @@
 
 #include "../libamxrt/model/model_int.h"
 
+/* In a test's function: switch to path isa, or skip saying why not. */
+#define USE_PATH(isa)                                               \
+	do {                                                        \
+		char why_[256];                                     \
+                                                                    \
+		if (amxrt_isa_usable(isa, why_, sizeof(why_)))      \
+			SKIP(return, "path %s cannot run here: %s", \
+				   amxrt_isa_name(isa), why_);      \
+		ASSERT_EQ(0, amxrt_isa_set(isa));                   \
+	} while (0)
+
 static const int64_t lengths[] = { 1,  7,  15, 16,  17,	  31,  32,
 				   33, 63, 64, 100, 2048, 5639 };
 
@@ -49,13 +60,9 @@ static int64_t ulps_off(float got, double want)
 
 static void run_norm(struct __test_metadata *_metadata, enum amxrt_isa isa)
 {
-	char why[256];
 	size_t c;
 
-	if (amxrt_isa_usable(isa, why, sizeof(why)))
-		SKIP(return, "path %s cannot run here: %s", amxrt_isa_name(isa),
-			   why);
-	ASSERT_EQ(0, amxrt_isa_set(isa));
+	USE_PATH(isa);
 	for (c = 0; c < sizeof(lengths) / sizeof(lengths[0]); c++) {
 		int64_t n = lengths[c], m = 3, i, j, worst = 0;
 		/* scales from tiny to large rows */
@@ -130,13 +137,9 @@ TEST(rmsnorm_paths_agree)
 
 static void run_swiglu(struct __test_metadata *_metadata, enum amxrt_isa isa)
 {
-	char why[256];
 	size_t c;
 
-	if (amxrt_isa_usable(isa, why, sizeof(why)))
-		SKIP(return, "path %s cannot run here: %s", amxrt_isa_name(isa),
-			   why);
-	ASSERT_EQ(0, amxrt_isa_set(isa));
+	USE_PATH(isa);
 	for (c = 0; c < sizeof(lengths) / sizeof(lengths[0]); c++) {
 		int64_t n = lengths[c], j;
 		float *g = test_matrix(1, n, 4), *u = test_matrix(1, n, 1);
@@ -183,14 +186,10 @@ static void run_rope(struct __test_metadata *_metadata, enum amxrt_isa isa)
 {
 	static const int shapes[][2] = { { 64, 64 }, { 128, 128 }, { 64, 32 },
 					 { 64, 24 }, { 80, 40 },   { 16, 16 } };
-	char why[256];
 	size_t c;
 	int neox;
 
-	if (amxrt_isa_usable(isa, why, sizeof(why)))
-		SKIP(return, "path %s cannot run here: %s", amxrt_isa_name(isa),
-			   why);
-	ASSERT_EQ(0, amxrt_isa_set(isa));
+	USE_PATH(isa);
 	for (neox = 0; neox < 2; neox++)
 		for (c = 0; c < sizeof(shapes) / sizeof(shapes[0]); c++) {
 			struct amxrt_hparams hp = { 0 };

@@ -98,14 +98,11 @@ static void rope_rows(void *arg, int64_t r0, int64_t r1)
 void amxrt_rope(const struct amxrt_hparams *hp, const float *cs, float *x,
 		int64_t m, int n_heads)
 {
-	int isa = amxrt_isa();
 	struct rope_job r = { .hp = hp,
 			      .cs = cs,
 			      .x = x,
 			      .n_heads = n_heads,
-			      .simd = isa == AMXRT_ISA_AVX512VNNI ||
-				      isa == AMXRT_ISA_AMX ||
-				      isa == AMXRT_ISA_AMX_SIM };
+			      .simd = amxrt_model_simd() };
 
 	/* a row costs n_heads * n_rot / 2 rotations */
 	amxrt_op_par(rope_rows, &r, m, 16);
@@ -336,17 +333,14 @@ static void merge_heads(void *arg, int64_t h0, int64_t h1)
 int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0)
 {
 	const struct amxrt_hparams *hp = &c->m->hp;
-	int isa = amxrt_isa();
 	struct att_task a = {
 		.c = c,
 		.layer = layer,
 		.pos0 = pos0,
 		.m = m,
 		.rows = block_rows(hp),
-		.simd = isa == AMXRT_ISA_AVX512VNNI || isa == AMXRT_ISA_AMX ||
-			isa == AMXRT_ISA_AMX_SIM,
+		.simd = amxrt_model_simd(),
 	};
-
 	int ret;
 
 	if (m == 1 && pos0 + 1 > AMXRT_ATT_PART)

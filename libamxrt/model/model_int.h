@@ -275,6 +275,9 @@ struct amxrt_att_block {
  * 64-byte aligned. */
 int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch);
 
+/* ops.c: 1 on the paths that have AVX-512 (avx512vnni, amx, amx-sim),
+ * whose model ops run the *_avx512.c loops below. */
+int amxrt_model_simd(void);
 /* rope_avx512.c: one row of amxrt_rope() (n_heads heads, d apart, the
  * first n_rot dims of each) with AVX-512; cs as there. */
 void amxrt_rope_row_avx512(float *row, const float *cs, int n_heads, int d,

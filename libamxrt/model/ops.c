@@ -153,8 +153,7 @@ static void rmsnorm_rows(void *arg, int64_t r0, int64_t r1)
 	}
 }
 
-/* The model ops' AVX-512 loops run on the paths that have AVX-512. */
-static int simd_ops(void)
+int amxrt_model_simd(void)
 {
 	int isa = amxrt_isa();
 
@@ -165,7 +164,7 @@ static int simd_ops(void)
 void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
 		      int64_t n, float eps)
 {
-	struct norm_job a = { y, x, weight, n, eps, simd_ops() };
+	struct norm_job a = { y, x, weight, n, eps, amxrt_model_simd() };
 
 	amxrt_op_par(rmsnorm_rows, &a, m, AMXRT_OP_PAR_WORK / (n > 0 ? n : 1));
 }
@@ -222,7 +221,7 @@ static void swiglu_range(void *arg, int64_t i0, int64_t i1)
 
 void amxrt_op_swiglu(float *g, const float *u, int64_t n)
 {
-	struct swiglu_job a = { g, u, simd_ops() };
+	struct swiglu_job a = { g, u, amxrt_model_simd() };
 
 	amxrt_op_par(swiglu_range, &a, n, AMXRT_OP_PAR_WORK);
 }
