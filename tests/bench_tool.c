@@ -92,8 +92,10 @@ TEST(gemm_table)
 			}
 		}
 	}
-	/* after the table, only the note on the M = 1 rows */
+	/* after the table, the notes on the M = 1 rows, then M > 1 */
 	EXPECT_EQ(0, strncmp(l, note, strlen(note)));
+	EXPECT_NE(NULL, strstr(l, "\nM > 1 rows are compared with the best "
+				  "int8 peak measured so far"));
 	EXPECT_EQ(8, rows);
 	free(r);
 }
