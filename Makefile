@@ -75,7 +75,9 @@ $(BUILD)/obj/libamxrt/bench/limits_avx512.o: EXTRA := $(ISA_AVX512) -O3
 $(BUILD)/obj/libamxrt/model/attention_avx512.o: EXTRA := $(ISA_AVX512) -O3
 $(BUILD)/obj/libamxrt/model/swiglu_avx512.o: EXTRA := $(ISA_AVX512) -O3
 $(BUILD)/obj/libamxrt/model/norm_avx512.o: EXTRA := $(ISA_AVX512) -O3
-$(BUILD)/obj/libamxrt/model/rope_avx512.o: EXTRA := $(ISA_AVX512) -O3
+# no FMA contraction: the same roundings as the portable RoPE, bit for bit
+$(BUILD)/obj/libamxrt/model/rope_avx512.o: EXTRA := $(ISA_AVX512) -O3 \
+	-ffp-contract=off
 
 LIB_A := $(BUILD)/lib/libamxrt.a
 LIB_SO := $(BUILD)/lib/libamxrt.so.$(VERSION)

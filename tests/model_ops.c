@@ -6,7 +6,8 @@
  * portable path and the AVX-512 one (norm_avx512.c), within 4 float ulps
  * of the reference (below), and both paths within 2 ulps of each other;
  * SwiGLU within 1e-6 relative (the vector exp is good to 2e-7); RoPE in
- * both element orders (rope_avx512.c), partial rotations and tails.
+ * both element orders (rope_avx512.c), partial rotations and tails, and
+ * the two paths' RoPE bit for bit.
  */
 #include <float.h>
 #include <math.h>
@@ -49,9 +50,11 @@ static double ref_rmsnorm(const float *x, const float *w, int64_t n, float eps,
 	return x[j] / sqrt(s / n + eps) * w[j];
 }
 
+/* |got - want| in units of the float spacing at want */
 static int64_t ulps_off(float got, double want)
 {
-	double ulp = nextafterf((float)fabs(want), INFINITY) - fabs(want);
+	float f = (float)fabs(want);
+	double ulp = (double)nextafterf(f, INFINITY) - f;
 
 	if (ulp < FLT_MIN)
 		ulp = FLT_MIN;
@@ -115,6 +118,8 @@ TEST(rmsnorm_paths_agree)
 		float *a = malloc((size_t)n * sizeof(float));
 		float *b = malloc((size_t)n * sizeof(float));
 
+		ASSERT_NE(NULL, x);
+		ASSERT_NE(NULL, w);
 		ASSERT_NE(NULL, a);
 		ASSERT_NE(NULL, b);
 		ASSERT_EQ(0, amxrt_isa_set(AMXRT_ISA_GENERIC));
@@ -180,12 +185,14 @@ TEST(swiglu_avx512)
  * angle table: each output is a sum of two products, so within a few
  * float roundings of |x0| + |x1| (2^-21 of it). Head sizes with all
  * dims rotated, a part of them (n_rot < d: the rest must stay as is),
- * and pair counts that leave a tail (12, 20 pairs).
+ * and pair counts that leave a tail (12, 15, 20, 23 pairs).
  */
 static void run_rope(struct __test_metadata *_metadata, enum amxrt_isa isa)
 {
-	static const int shapes[][2] = { { 64, 64 }, { 128, 128 }, { 64, 32 },
-					 { 64, 24 }, { 80, 40 },   { 16, 16 } };
+	static const int shapes[][2] = {
+		{ 64, 64 }, { 128, 128 }, { 64, 32 }, { 64, 24 },
+		{ 80, 40 }, { 16, 16 },	  { 64, 30 }, { 48, 46 },
+	};
 	size_t c;
 	int neox;
 
@@ -246,6 +253,44 @@ static void run_rope(struct __test_metadata *_metadata, enum amxrt_isa isa)
 			free(x);
 			free(x0);
 		}
+}
+
+/*
+ * Built without FMA contraction, the AVX-512 rows round as the portable
+ * loop does: both paths give the same bits.
+ */
+TEST(rope_paths_agree)
+{
+	struct amxrt_hparams hp = { .head_dim = 128,
+				    .n_rot = 128,
+				    .rope_base = 1e6f };
+	int64_t m = 7, nh = 4, n = m * nh * 128, i, bad;
+	float *cs = malloc((size_t)(m * 128) * sizeof(float));
+	float *a = test_matrix(1, n, 3), *b = malloc((size_t)n * sizeof(float));
+	char why[256];
+
+	if (amxrt_isa_usable(AMXRT_ISA_AVX512VNNI, why, sizeof(why)))
+		SKIP(return, "avx512vnni cannot run here: %s", why);
+	ASSERT_NE(NULL, cs);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	for (hp.rope_neox = 0; hp.rope_neox < 2; hp.rope_neox++) {
+		memcpy(b, a, (size_t)n * sizeof(float));
+		amxrt_rope_angles(&hp, cs, m, 37);
+		ASSERT_EQ(0, amxrt_isa_set(AMXRT_ISA_GENERIC));
+		amxrt_rope(&hp, cs, a, m, (int)nh);
+		ASSERT_EQ(0, amxrt_isa_set(AMXRT_ISA_AVX512VNNI));
+		amxrt_rope(&hp, cs, b, m, (int)nh);
+		for (i = 0, bad = 0; i < n; i++)
+			bad += memcmp(&a[i], &b[i], sizeof(float)) != 0;
+		EXPECT_EQ(0, bad)
+		TH_LOG("%s order: %lld of %lld values differ in bits",
+		       hp.rope_neox ? "NeoX" : "interleaved", (long long)bad,
+		       (long long)n);
+	}
+	free(cs);
+	free(a);
+	free(b);
 }
 
 TEST(rope_generic)

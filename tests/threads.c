@@ -8,7 +8,8 @@
  * to 4 threads and odd chunk counts; back to back, 20000 jobs of
  * one to three chunks on the caller's stack each run every chunk exactly
  * once and never after amxrt_pool_for returned (a late worker must not
- * claim from a job being set up); amxrt_pool_run gives each thread exactly one call, all at once;
+ * claim from a job being set up); amxrt_pool_run gives each thread
+ * exactly one call, all at once;
  * a batch of matmuls gives the bits of separate amxrt_matmul() calls with
  * 1, 2 and 3 threads.
  */

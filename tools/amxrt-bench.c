@@ -56,11 +56,11 @@ static const char usage[] =
 	"context), in tokens per second (mean and standard deviation over the\n"
 	"repetitions, after one warm-up run), with the ratio to this machine's\n"
 	"limits measured in the same run (the best so far, measured again\n"
-	"before each test): int8 peak for pp (2 x matmul\n"
-	"parameters used per token x tokens per second), and for tg the\n"
-	"bandwidth bound (read bandwidth / weight bytes read per token) and\n"
-	"read passes of the token's weights in the forward pass's order,\n"
-	"without compute, timed after each run (amxrt_model_time_read()).\n"
+	"before each test): int8 peak for pp (2 x matmul parameters used per\n"
+	"token x tokens per second), and for tg the bandwidth bound (read\n"
+	"bandwidth / weight bytes read per token) and read passes of the\n"
+	"token's weights in the forward pass's order, without compute, timed\n"
+	"after each run (amxrt_model_time_read()).\n"
 	"\n"
 	"model options:\n"
 	"  -m, --model FILE       a GGUF model (repeat for several)\n"
@@ -590,8 +590,8 @@ static int gemm_main(int argc, char **argv)
 		printf("\nM = 1 rows are compared with the best read bandwidth measured so far (measured before each: %.1f to %.1f GB/s), and with a plain read of as many bytes on the same threads, timed the same way after the same eviction (amxrt_time_read()); their GB/s and both ratios come from the median times, as a shared machine stalls a call now and then by milliseconds.\n",
 		       read_lo, read_hi);
 	if (int8_hi > 0)
-		printf("M > 1 rows are compared with the best int8 peak measured so far (measured before each: %.3f to %.3f TOP/s).\n",
-		       int8_lo, int8_hi);
+		printf("%sM > 1 rows are compared with the best int8 peak measured so far (measured before each: %.3f to %.3f TOP/s).\n",
+		       read_hi > 0 ? "" : "\n", int8_lo, int8_hi);
 	return 0;
 }
 

@@ -17,10 +17,11 @@
  * counter, in order; then it claims what is left of the others' shares.
  * A thread thus reads one stream of memory (its part of a weight) rather
  * than every other chunk: decoding up to 4% faster (Q8_0 the same),
- * prefill 2-7% (Documentation/benchmarks.md). And on a machine whose cores are shared
- * (a VM, other processes), a thread may lose its CPU for milliseconds;
- * with fixed shares the others would wait for it, with claimed chunks
- * they do its work instead.
+ * prefill 2-7% (Documentation/benchmarks.md). And on a machine whose
+ * cores are shared (a VM, other processes), a thread may lose its CPU for
+ * milliseconds; with fixed shares the others would wait for it, with
+ * claimed chunks they do its work instead. (A job cut into NUMA node
+ * ranges, amxrt_pool_for_nodes(), has one counter per range instead.)
  *
  * A run publishes the job and bumps a generation counter. Workers spin on
  * the counter for a short while (decode steps come microseconds apart) and
@@ -106,14 +107,19 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Claim and run chunks [next, end) of the open job; returns how many. */
+/*
+ * Claim and run chunks [next, end) of the open job; returns how many. A
+ * plain load first: a share already used up costs no locked add (on many
+ * cores each thread looks at every other's share at the end of a job).
+ */
 static int64_t claim(atomic_llong *next, int64_t end, void *scratch)
 {
 	int64_t n = 0;
 	long long i;
 
-	while ((i = atomic_fetch_add_explicit(next, 1, memory_order_relaxed)) <
-	       end) {
+	while (atomic_load_explicit(next, memory_order_relaxed) < end &&
+	       (i = atomic_fetch_add_explicit(next, 1, memory_order_relaxed)) <
+		       end) {
 		pool.cfn(pool.ctx, i, scratch);
 		n++;
 	}
@@ -146,7 +152,8 @@ static void run_chunks(int ith, void *scratch)
 				   pool.range[(r + k) % pool.n_ranges].end,
 				   scratch);
 	}
-	atomic_fetch_add_explicit(&pool.done, n, memory_order_release);
+	if (n)
+		atomic_fetch_add_explicit(&pool.done, n, memory_order_release);
 }
 
 static void *worker_main(void *arg)
@@ -278,11 +285,15 @@ static void publish(void)
 	for (r = 0; r < pool.n_ranges; r++)
 		atomic_store(&pool.range[r].next,
 			     r ? pool.range[r - 1].end : 0);
-	for (r = 0; pool.n_ranges == 1 && r < pool.nth; r++) {
-		atomic_store(&pool.workers[r].next,
-			     pool.n_chunks * r / pool.nth);
-		pool.workers[r].end = pool.n_chunks * (r + 1) / pool.nth;
-	}
+	/* relaxed: the release of gen below publishes them */
+	if (pool.n_ranges == 1)
+		for (r = 0; r < pool.nth; r++) {
+			atomic_store_explicit(&pool.workers[r].next,
+					      pool.n_chunks * r / pool.nth,
+					      memory_order_relaxed);
+			pool.workers[r].end =
+				pool.n_chunks * (r + 1) / pool.nth;
+		}
 	atomic_store(&pool.done, 0);
 	atomic_store(&pool.pending, pool.nth - 1);
 	if (pool.nth > 1) {
