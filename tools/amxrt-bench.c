@@ -417,10 +417,35 @@ static void fmt_time(char *buf, size_t len, double mean, double sd)
 		snprintf(buf, len, "%.3f ± %.3f s", mean, sd);
 }
 
-/* The read bandwidth M = 1 cases were compared with: lowest, highest. */
-static double read_lo = 1e300, read_hi;
-/* ... and the int8 peak measured before each M > 1 case, TOP/s */
-static double int8_lo = 1e300, int8_hi;
+/* A limit measured again before each row of a run: lowest, highest. */
+struct drift {
+	double lo, hi;
+};
+
+/* The read bandwidth (GB/s) and int8 peak (TOP/s) rows were set against. */
+static struct drift read_seen = { 1e300, 0 }, int8_seen = { 1e300, 0 };
+
+/*
+ * A shared machine's memory bandwidth and compute drift over seconds:
+ * measure the limit a row is compared with (the read bandwidth if read,
+ * else the int8 peak) again just before it, note it, and return the best
+ * the machine has shown in this run, lim (the first measurement) included:
+ * a dip in a measurement must not flatter the rows after it.
+ */
+static double limit_now(double seconds, const struct amxrt_limits *lim,
+			int read)
+{
+	struct drift *d = read ? &read_seen : &int8_seen;
+	struct amxrt_limits near;
+	double v;
+
+	if (amxrt_measure_limits(&near, fmin(0.3, seconds)))
+		die("measuring the limits: %s", amxrt_errmsg());
+	v = read ? near.read_gbs : near.int8_tops;
+	d->lo = fmin(d->lo, v);
+	d->hi = fmax(d->hi, v);
+	return fmax(d->hi, read ? lim->read_gbs : lim->int8_tops);
+}
 
 static void run_case(const struct opts *o, const struct amxrt_limits *lim,
 		     struct amxrt_weight *w, int64_t m)
@@ -428,34 +453,16 @@ static void run_case(const struct opts *o, const struct amxrt_limits *lim,
 	int64_t n = amxrt_weight_rows(w), k = amxrt_weight_cols(w), i;
 	float *x = xmalloc((size_t)(m * k) * sizeof(float));
 	float *y = xmalloc((size_t)(m * n) * sizeof(float));
-	double sum = 0, sum2 = 0, mean, sd, gops, gbs, ratio;
+	double sum = 0, sum2 = 0, mean, sd, gops, gbs, ratio, best;
 	double *t_mm = NULL, *t_rd = NULL;
 	size_t cold_bytes = (amxrt_weight_bytes(w) + 4095) / 4096 * 4096;
 	char *cold_buf = NULL;
 	int cold = m == 1 && !o->warm, r;
 	char tbuf[64], shape[48];
-	struct amxrt_limits near;
 
 	for (i = 0; i < m * k; i++)
 		x[i] = rnd();
-	/*
-	 * A shared machine's memory bandwidth and compute drift over
-	 * seconds: measure the limit a case is compared with again before
-	 * it (read bandwidth for M = 1, the int8 peak for M > 1) and compare
-	 * the case with the best the machine has shown in this run (a dip
-	 * in the measurement must not flatter the kernel).
-	 */
-	if (amxrt_measure_limits(&near, fmin(0.3, o->limits_time)))
-		die("measuring the limits: %s", amxrt_errmsg());
-	if (m == 1) {
-		read_lo = fmin(read_lo, near.read_gbs);
-		read_hi = fmax(read_hi, near.read_gbs);
-	} else {
-		int8_lo = fmin(int8_lo, near.int8_tops);
-		int8_hi = fmax(int8_hi, near.int8_tops);
-	}
-	near.read_gbs = fmax(read_hi, lim->read_gbs);
-	near.int8_tops = fmax(int8_hi, lim->int8_tops);
+	best = limit_now(o->limits_time, lim, m == 1);
 	if (cold) {
 		/* a plain read of as many bytes, timed the same way */
 		cold_buf = aligned_alloc((size_t)2 << 20,
@@ -502,7 +509,7 @@ static void run_case(const struct opts *o, const struct amxrt_limits *lim,
 		     0.0;
 	gops = 2.0 * (double)m * (double)n * (double)k / mean / 1e9;
 	gbs = (double)amxrt_weight_bytes(w) / mean / 1e9;
-	ratio = m == 1 ? gbs / near.read_gbs : gops / (near.int8_tops * 1e3);
+	ratio = m == 1 ? gbs / best : gops / (best * 1e3);
 	fmt_time(tbuf, sizeof(tbuf), mean, sd);
 	snprintf(shape, sizeof(shape), "%lldx%lld", (long long)n, (long long)k);
 	if (cold) {
@@ -518,8 +525,8 @@ static void run_case(const struct opts *o, const struct amxrt_limits *lim,
 		printf("| %s | %s | %lld | %s | %s | %.1f | %.1f | %.0f%% of read, %.0f%% of a cold read of its size (%.1f GB/s) |\n",
 		       amxrt_type_name(amxrt_weight_type(w)), shape,
 		       (long long)m, amxrt_matmul_kernel_name(w, m), tbuf, gops,
-		       mm_gbs, 100 * mm_gbs / near.read_gbs,
-		       100 * mm_gbs / rd_gbs, rd_gbs);
+		       mm_gbs, 100 * mm_gbs / best, 100 * mm_gbs / rd_gbs,
+		       rd_gbs);
 	} else {
 		printf("| %s | %s | %lld | %s | %s | %.1f | %.1f | %.0f%% %s |\n",
 		       amxrt_type_name(amxrt_weight_type(w)), shape,
@@ -586,12 +593,13 @@ static int gemm_main(int argc, char **argv)
 		}
 	}
 	amxrt_weight_free(tiny_w);
-	if (read_hi > 0)
+	if (read_seen.hi > 0)
 		printf("\nM = 1 rows are compared with the best read bandwidth measured so far (measured before each: %.1f to %.1f GB/s), and with a plain read of as many bytes on the same threads, timed the same way after the same eviction (amxrt_time_read()); their GB/s and both ratios come from the median times, as a shared machine stalls a call now and then by milliseconds.\n",
-		       read_lo, read_hi);
-	if (int8_hi > 0)
+		       read_seen.lo, read_seen.hi);
+	if (int8_seen.hi > 0)
 		printf("%sM > 1 rows are compared with the best int8 peak measured so far (measured before each: %.3f to %.3f TOP/s).\n",
-		       read_hi > 0 ? "" : "\n", int8_lo, int8_hi);
+		       read_seen.hi > 0 ? "" : "\n", int8_seen.lo,
+		       int8_seen.hi);
 	return 0;
 }
 
@@ -849,14 +857,8 @@ static double run_test(struct amxrt_ctx *c, int32_t *tok, int n, int gen,
 	return now() - t0;
 }
 
-/* The best read bandwidth of the run so far (see run_case()). */
-static double model_read_lo = 1e300, model_read_hi;
-
-/* The int8 peak measured before each pp test, TOP/s (see model_test()). */
-static double model_int8_lo = 1e300, model_int8_hi;
-
 /* The read passes' GB/s over the run (median per tg test). */
-static double model_pass_lo = 1e300, model_pass_hi;
+static struct drift pass_seen = { 1e300, 0 };
 
 /* Read passes timed after each tg run (amxrt_model_time_read()). */
 #define READ_PASSES 3
@@ -884,7 +886,7 @@ static void model_test(const struct mopts *o, const struct amxrt_limits *lim,
 {
 	int32_t *tok = xmalloc((size_t)n * sizeof(int32_t));
 	double *t_rd = xmalloc((size_t)o->reps * READ_PASSES * sizeof(double));
-	double sum = 0, sum2 = 0, mean, sd, ts, ratio, bw, peak, rd = 0;
+	double sum = 0, sum2 = 0, mean, sd, ts, ratio, best, rd = 0;
 	uint64_t rd_bytes = 0;
 	char test[32], more[96] = "";
 	int r, nrd = 0;
@@ -892,26 +894,8 @@ static void model_test(const struct mopts *o, const struct amxrt_limits *lim,
 	/* warm-up, not counted: a short run of the same kind */
 	run_test(c, tok, gen ? (n < TG_WARMUP ? n : TG_WARMUP) : n, gen,
 		 info->n_vocab, o->batch);
-	/*
-	 * The limits again, just before the test: the host drifts, and a
-	 * limit taken at a slow minute would flatter every ratio after it.
-	 * Each row is set against the best limit measured so far.
-	 */
-	{
-		struct amxrt_limits near;
-
-		if (amxrt_measure_limits(&near, fmin(0.3, o->limits_time)))
-			die("measuring the limits: %s", amxrt_errmsg());
-		if (gen) {
-			model_read_lo = fmin(model_read_lo, near.read_gbs);
-			model_read_hi = fmax(model_read_hi, near.read_gbs);
-		} else {
-			model_int8_lo = fmin(model_int8_lo, near.int8_tops);
-			model_int8_hi = fmax(model_int8_hi, near.int8_tops);
-		}
-	}
-	bw = fmax(model_read_hi, lim->read_gbs);
-	peak = fmax(model_int8_hi, lim->int8_tops);
+	/* against the bandwidth for tg, the int8 peak for pp */
+	best = limit_now(o->limits_time, lim, gen);
 	for (r = 0; r < o->reps; r++) {
 		ts = n / run_test(c, tok, n, gen, info->n_vocab, o->batch);
 		sum += ts;
@@ -925,14 +909,14 @@ static void model_test(const struct mopts *o, const struct amxrt_limits *lim,
 		     sqrt(fmax(0.0, (sum2 - sum * mean) / (o->reps - 1))) :
 		     0.0;
 	if (gen) {
-		ratio = mean / (bw * 1e9 / cost->bytes);
+		ratio = mean / (best * 1e9 / cost->bytes);
 		rd = tool_median(t_rd, nrd);
 		snprintf(more, sizeof(more), ", %.0f%% of a read pass",
 			 100 * mean * rd);
-		model_pass_lo = fmin(model_pass_lo, rd_bytes / rd / 1e9);
-		model_pass_hi = fmax(model_pass_hi, rd_bytes / rd / 1e9);
+		pass_seen.lo = fmin(pass_seen.lo, rd_bytes / rd / 1e9);
+		pass_seen.hi = fmax(pass_seen.hi, rd_bytes / rd / 1e9);
 	} else {
-		ratio = 2.0 * cost->params * mean / (peak * 1e12);
+		ratio = 2.0 * cost->params * mean / (best * 1e12);
 	}
 	snprintf(test, sizeof(test), "%s%d", gen ? "tg" : "pp", n);
 	printf("| %s | %s | %s | CPU %s | %d | %s | %.2f ± %.2f | %.1f%% %s%s |\n",
@@ -1029,14 +1013,14 @@ static int model_main(int argc, char **argv, int first)
 			printf(" (%d of %d experts)", used[i], experts[i]);
 		printf(".\n");
 	}
-	if (model_int8_hi > 0)
+	if (int8_seen.hi > 0)
 		printf("pp rows: int8 peak from the best measured in this run; measured before each: %.3f to %.3f TOP/s.\n",
-		       model_int8_lo, model_int8_hi);
-	if (model_read_hi > 0) {
+		       int8_seen.lo, int8_seen.hi);
+	if (read_seen.hi > 0) {
 		printf("tg rows: bandwidth bound from the best read bandwidth measured in this run; measured before each: %.1f to %.1f GB/s.\n",
-		       model_read_lo, model_read_hi);
+		       read_seen.lo, read_seen.hi);
 		printf("tg rows: a read pass reads the weights a token reads, in the order and batches the forward pass takes them, without computing (amxrt_model_time_read()); %d after each run, against their median: %.1f to %.1f GB/s.\n",
-		       READ_PASSES, model_pass_lo, model_pass_hi);
+		       READ_PASSES, pass_seen.lo, pass_seen.hi);
 	}
 	return 0;
 }

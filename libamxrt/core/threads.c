@@ -282,10 +282,7 @@ static void publish(void)
 {
 	int r;
 
-	for (r = 0; r < pool.n_ranges; r++)
-		atomic_store(&pool.range[r].next,
-			     r ? pool.range[r - 1].end : 0);
-	/* relaxed: the release of gen below publishes them */
+	/* the chunks' counters; the release of gen below publishes them */
 	if (pool.n_ranges == 1)
 		for (r = 0; r < pool.nth; r++) {
 			atomic_store_explicit(&pool.workers[r].next,
@@ -294,6 +291,11 @@ static void publish(void)
 			pool.workers[r].end =
 				pool.n_chunks * (r + 1) / pool.nth;
 		}
+	else
+		for (r = 0; r < pool.n_ranges; r++)
+			atomic_store_explicit(&pool.range[r].next,
+					      r ? pool.range[r - 1].end : 0,
+					      memory_order_relaxed);
 	atomic_store(&pool.done, 0);
 	atomic_store(&pool.pending, pool.nth - 1);
 	if (pool.nth > 1) {

@@ -39,6 +39,8 @@ struct batch {
 	int n;
 	int64_t chunks;
 	uint64_t bytes;
+	uint64_t total; /* bytes of the batches read so far */
+	int err; /* the first failed read's error; later runs do nothing */
 	_Atomic uint64_t sink;
 };
 
@@ -83,27 +85,30 @@ static void read_chunk(void *ctx, int64_t chunk, void *scratch)
 				  memory_order_relaxed);
 }
 
-/* Read the batch on the pool, then empty it for the next. */
-static int run(struct batch *b, uint64_t *bytes)
+/*
+ * Read the batch on the pool, then empty it for the next. After a failed
+ * read the rest of the pass only empties its batches: the error is kept.
+ */
+static void run(struct batch *b)
 {
-	int err = amxrt_pool_for(read_chunk, b, b->chunks);
-
-	*bytes += b->bytes;
+	if (!b->err) {
+		b->err = amxrt_pool_for(read_chunk, b, b->chunks);
+		b->total += b->bytes;
+	}
 	b->n = 0;
 	b->chunks = 0;
 	b->bytes = 0;
-	return err;
 }
 
 /* A MoE layer's FFN: the router, then the experts in moe.c's groups. */
-static int moe_ffn(const struct amxrt_hparams *hp, const struct amxrt_layer *l,
-		   struct batch *b, uint64_t *bytes)
+static void moe_ffn(const struct amxrt_hparams *hp, const struct amxrt_layer *l,
+		    struct batch *b)
 {
-	int e, g, end, err;
+	int e, g, end;
 
 	add_mat(b, &l->router);
-	err = run(b, bytes);
-	for (g = 0; g < hp->n_expert_used && !err; g = end) {
+	run(b);
+	for (g = 0; g < hp->n_expert_used; g = end) {
 		end = g + AMXRT_MOE_GROUP < hp->n_expert_used ?
 			      g + AMXRT_MOE_GROUP :
 			      hp->n_expert_used;
@@ -111,63 +116,46 @@ static int moe_ffn(const struct amxrt_hparams *hp, const struct amxrt_layer *l,
 			add_mat(b, &l->e_gate[e]);
 			add_mat(b, &l->e_up[e]);
 		}
-		err = run(b, bytes);
-		if (err)
-			break;
+		run(b);
 		for (e = g; e < end; e++)
 			add_mat(b, &l->e_down[e]);
-		err = run(b, bytes);
+		run(b);
 	}
-	return err;
 }
 
-/* A dense layer's FFN: gate and up together, then down. */
-static int dense_ffn(const struct amxrt_layer *l, struct batch *b,
-		     uint64_t *bytes)
-{
-	int err;
-
-	add_mat(b, &l->w_gate);
-	add_mat(b, &l->w_up);
-	err = run(b, bytes);
-	if (err)
-		return err;
-	add_mat(b, &l->w_down);
-	return run(b, bytes);
-}
-
-static int pass(const struct amxrt_model *m, struct batch *b, uint64_t *bytes)
+static void pass(const struct amxrt_model *m, struct batch *b)
 {
 	const struct amxrt_hparams *hp = &m->hp;
-	int li, err;
+	int li;
 
-	for (li = 0; li < hp->n_layer; li++) {
+	for (li = 0; li < hp->n_layer && !b->err; li++) {
 		const struct amxrt_layer *l = &m->layers[li];
 
 		add_mat(b, &l->wq);
 		add_mat(b, &l->wk);
 		add_mat(b, &l->wv);
-		err = run(b, bytes);
-		if (err)
-			return err;
+		run(b);
 		add_mat(b, &l->wo);
-		err = run(b, bytes);
-		if (err)
-			return err;
-		err = hp->is_moe ? moe_ffn(hp, l, b, bytes) :
-				   dense_ffn(l, b, bytes);
-		if (err)
-			return err;
+		run(b);
+		if (hp->is_moe) {
+			moe_ffn(hp, l, b);
+			continue;
+		}
+		/* gate and up together, then down */
+		add_mat(b, &l->w_gate);
+		add_mat(b, &l->w_up);
+		run(b);
+		add_mat(b, &l->w_down);
+		run(b);
 	}
 	add_mat(b, &m->output);
-	return run(b, bytes);
+	run(b);
 }
 
 int amxrt_model_time_read(const struct amxrt_model *m, double *seconds,
 			  uint64_t *bytes)
 {
 	struct batch *b;
-	uint64_t n = 0;
 	double t0;
 	int err;
 
@@ -177,10 +165,11 @@ int amxrt_model_time_read(const struct amxrt_model *m, double *seconds,
 	if (!b)
 		return amxrt_err(ENOMEM, "model_time_read: out of memory");
 	t0 = amxrt_now();
-	err = pass(m, b, &n);
+	pass(m, b);
 	*seconds = amxrt_now() - t0;
-	free(b);
 	if (bytes)
-		*bytes = n;
+		*bytes = b->total;
+	err = b->err;
+	free(b);
 	return err;
 }
