@@ -296,6 +296,88 @@ TEST_F_TIMEOUT(slow, real_model_shapes, 600)
 	sweep(_metadata, shapes, sizeof(shapes) / sizeof(shapes[0]), 0);
 }
 
+/*
+ * Chunks of panels follow the thread count (matmul.c: about 8 a thread,
+ * at most 8 panels; a small M = 1 weight one share a thread), so the
+ * panels a kernel call gets, and which of them are an odd tail of its
+ * chunk, change with it; an output's bits must not. M = 300 over 129
+ * panels of K = 2048 (chunks of 8 panels with 1 and 2 threads, 5 with 3)
+ * on every path but the slow tile model against the reference, then the
+ * same bits for 1, 2 and 3 threads with a strided Y whose gaps stay
+ * untouched; and M = 1 over 7 panels (one chunk of 4 and a tail of 3, or
+ * shares of 3 panels). The float kernels once summed a tail panel in
+ * another order than a pair of panels: bf16 differed with 3 threads.
+ */
+TEST_F_TIMEOUT(slow, every_type_any_thread_count, 600)
+{
+	static const enum amxrt_type types[] = {
+		AMXRT_TYPE_Q4_0, AMXRT_TYPE_Q8_0, AMXRT_TYPE_BF16,
+		AMXRT_TYPE_F16,	 AMXRT_TYPE_F32,
+	};
+	static const int64_t shapes[][3] = { { 2053, 2048, 300 },
+					     { 100, 64, 1 } };
+	float *y[4];
+	size_t t, sh;
+	int isa, th, differ = 0;
+
+	for (sh = 0; sh < 2; sh++) {
+		const int64_t n = shapes[sh][0], k = shapes[sh][1];
+		const int64_t m = shapes[sh][2], ldy = n + 3;
+
+		for (th = 1; th <= 3; th++) {
+			y[th] = malloc((size_t)(m * ldy) * 4);
+			ASSERT_NE(NULL, y[th]);
+		}
+		for (t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+			struct problem p;
+			struct amxrt_weight *w;
+			int64_t i, j;
+
+			/* the big shape's F32 adds nothing the others lack */
+			if (!sh && types[t] == AMXRT_TYPE_F32)
+				continue;
+			ASSERT_EQ(0, make_problem(&p, types[t], n, k, m));
+			for (isa = 0; isa < AMXRT_ISA_COUNT; isa++)
+				if (isa != AMXRT_ISA_AMX_SIM &&
+				    !amxrt_isa_usable(isa, NULL, 0))
+					EXPECT_EQ(0, run_problem(_metadata, &p,
+								 isa));
+			ASSERT_EQ(0, amxrt_weight_pack(&w, p.type, n, k, p.rows,
+						       -1));
+			for (th = 1; th <= 3; th++) {
+				for (i = 0; i < m * ldy; i++)
+					y[th][i] = -7.0f;
+				ASSERT_EQ(0, amxrt_set_threads(th));
+				ASSERT_EQ(0, amxrt_matmul(w, p.x, k, y[th], ldy,
+							  m));
+			}
+			ASSERT_EQ(0, amxrt_set_threads(0));
+			for (th = 2; th <= 3; th++) {
+				for (i = 0; i < m; i++)
+					if (memcmp(y[1] + i * ldy,
+						   y[th] + i * ldy,
+						   (size_t)n * 4))
+						break;
+				if (i < m) {
+					TH_LOG("%s %lld x %lld, M = %lld: row %lld with %d threads differs from 1 thread",
+					       amxrt_type_name(types[t]),
+					       (long long)n, (long long)k,
+					       (long long)m, (long long)i, th);
+					differ++;
+				}
+			}
+			for (i = 0; i < m; i++)
+				for (j = n; j < ldy; j++)
+					ASSERT_EQ(-7.0f, y[2][i * ldy + j]);
+			amxrt_weight_free(w);
+			free_problem(&p);
+		}
+		for (th = 1; th <= 3; th++)
+			free(y[th]);
+	}
+	EXPECT_EQ(0, differ);
+}
+
 TEST(float_k_tails)
 {
 	static const int64_t k_tails[] = { 1, 7, 33, 100, 172 };

@@ -401,7 +401,10 @@ enum flt_kind {
 
 /*
  * As int_tile for the float types, with U independent accumulator sets
- * over k (U = 2 for the gemv so that 4 panels give 8 FMA chains).
+ * over k (U = 2 for the gemv so that 4 panels give 8 FMA chains). U sets
+ * the order of an output's float sums: a kernel uses one U for all its
+ * tiles, tail panels included, so that an output's bits do not depend on
+ * where a chunk of panels starts (which follows the thread count).
  */
 AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		 float *y, int64_t ldy, int64_t m0, int64_t mreal, int64_t p,
@@ -647,7 +650,7 @@ DEFINE_INT_KERNELS(q8_0, AMXRT_TYPE_Q8_0)
 		for (; p + GEMV_P <= p1; p += GEMV_P)                        \
 			flt_tile(w, a, y, ldy, 0, 1, p, 1, GEMV_P, 2, kind); \
 		for (; p < p1; p++)                                          \
-			flt_tile(w, a, y, ldy, 0, 1, p, 1, 1, 4, kind);      \
+			flt_tile(w, a, y, ldy, 0, 1, p, 1, 1, 2, kind);      \
 	}                                                                    \
 	static void name##_gemm(const struct amxrt_weight *w,                \
 				const struct amxrt_act *a, float *y,         \
@@ -666,7 +669,7 @@ DEFINE_INT_KERNELS(q8_0, AMXRT_TYPE_Q8_0)
 			for (; p < p1; p++)                                  \
 				for (i = r0; i < r1; i += GEMM_MR)           \
 					flt_tile(w, a, y, ldy, i, r1, p,     \
-						 GEMM_MR, 1, 2, kind);       \
+						 GEMM_MR, 1, 1, kind);       \
 		}                                                            \
 	}
 
