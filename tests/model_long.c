@@ -188,7 +188,7 @@ TEST(threads_agree)
 	int32_t toks[150];
 	float *l1;
 	size_t t;
-	int i, nth;
+	int i, nth, differ = 0;
 
 	for (t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
 		gen_defaults(&p, "qwen3moe", types[t], test_rand());
@@ -203,16 +203,15 @@ TEST(threads_agree)
 			ASSERT_EQ(0, amxrt_ctx_new(m, &cp, &c));
 			ASSERT_EQ(0, amxrt_decode(c, toks, 150,
 						  AMXRT_DECODE_ALL_LOGITS));
-			if (nth == 1)
+			if (nth == 1) {
 				memcpy(l1, amxrt_logits(c, 0),
 				       sizeof(float) * 150 * p.n_vocab);
-			else
-				EXPECT_EQ(0,
-					  memcmp(l1, amxrt_logits(c, 0),
-						 sizeof(float) * 150 *
-							 p.n_vocab))
+			} else if (memcmp(l1, amxrt_logits(c, 0),
+					  sizeof(float) * 150 * p.n_vocab)) {
 				TH_LOG("%s: logits with %d threads differ from 1 thread",
 				       amxrt_type_name(types[t]), nth);
+				differ++;
+			}
 			amxrt_ctx_free(c);
 		}
 		free(l1);
@@ -220,6 +219,7 @@ TEST(threads_agree)
 		unlink(tmp_path("th.gguf"));
 	}
 	ASSERT_EQ(0, amxrt_set_threads(0));
+	EXPECT_EQ(0, differ);
 	rmdir(tmpdir);
 	tmpdir[0] = '\0';
 }
