@@ -174,7 +174,8 @@ TEST(decode_arguments)
  * Each output element is computed by one thread in a fixed order, in the
  * matmuls and in attention: the logits are bit-identical for 1, 2 and 3
  * threads (3 cuts the panels into chunks of other sizes, with odd tail
- * panels), for integer and float weights.
+ * panels), for integer and float weights, on every path this machine
+ * runs (the AMX kernels through the tile model).
  */
 TEST(threads_agree)
 {
@@ -188,36 +189,47 @@ TEST(threads_agree)
 	int32_t toks[150];
 	float *l1;
 	size_t t;
-	int i, nth, differ = 0;
+	int i, nth, isa, isa0 = amxrt_isa(), differ = 0;
 
-	for (t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
-		gen_defaults(&p, "qwen3moe", types[t], test_rand());
-		ASSERT_EQ(0, gen_model(tmp_path("th.gguf"), &p));
-		ASSERT_EQ(0, amxrt_model_load(tmp_path("th.gguf"), NULL, &m));
-		for (i = 0; i < 150; i++)
-			toks[i] = (int32_t)(test_rand() % p.n_vocab);
-		l1 = malloc(sizeof(float) * 150 * p.n_vocab);
-		ASSERT_NE(NULL, l1);
-		for (nth = 1; nth <= 3; nth++) {
-			ASSERT_EQ(0, amxrt_set_threads(nth));
-			ASSERT_EQ(0, amxrt_ctx_new(m, &cp, &c));
-			ASSERT_EQ(0, amxrt_decode(c, toks, 150,
-						  AMXRT_DECODE_ALL_LOGITS));
-			if (nth == 1) {
-				memcpy(l1, amxrt_logits(c, 0),
-				       sizeof(float) * 150 * p.n_vocab);
-			} else if (memcmp(l1, amxrt_logits(c, 0),
-					  sizeof(float) * 150 * p.n_vocab)) {
-				TH_LOG("%s: logits with %d threads differ from 1 thread",
-				       amxrt_type_name(types[t]), nth);
-				differ++;
+	ASSERT_LE(0, isa0);
+	for (isa = 0; isa < AMXRT_ISA_COUNT; isa++) {
+		if (amxrt_isa_usable(isa, NULL, 0))
+			continue;
+		ASSERT_EQ(0, amxrt_isa_set(isa));
+		for (t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+			gen_defaults(&p, "qwen3moe", types[t], test_rand());
+			ASSERT_EQ(0, gen_model(tmp_path("th.gguf"), &p));
+			ASSERT_EQ(0, amxrt_model_load(tmp_path("th.gguf"), NULL,
+						      &m));
+			for (i = 0; i < 150; i++)
+				toks[i] = (int32_t)(test_rand() % p.n_vocab);
+			l1 = malloc(sizeof(float) * 150 * p.n_vocab);
+			ASSERT_NE(NULL, l1);
+			for (nth = 1; nth <= 3; nth++) {
+				ASSERT_EQ(0, amxrt_set_threads(nth));
+				ASSERT_EQ(0, amxrt_ctx_new(m, &cp, &c));
+				ASSERT_EQ(0, amxrt_decode(
+						     c, toks, 150,
+						     AMXRT_DECODE_ALL_LOGITS));
+				if (nth == 1) {
+					memcpy(l1, amxrt_logits(c, 0),
+					       sizeof(float) * 150 * p.n_vocab);
+				} else if (memcmp(l1, amxrt_logits(c, 0),
+						  sizeof(float) * 150 *
+							  p.n_vocab)) {
+					TH_LOG("%s %s: logits with %d threads differ from 1 thread",
+					       amxrt_isa_name(isa),
+					       amxrt_type_name(types[t]), nth);
+					differ++;
+				}
+				amxrt_ctx_free(c);
 			}
-			amxrt_ctx_free(c);
+			free(l1);
+			amxrt_model_free(m);
+			unlink(tmp_path("th.gguf"));
 		}
-		free(l1);
-		amxrt_model_free(m);
-		unlink(tmp_path("th.gguf"));
 	}
+	ASSERT_EQ(0, amxrt_isa_set(isa0));
 	ASSERT_EQ(0, amxrt_set_threads(0));
 	EXPECT_EQ(0, differ);
 	rmdir(tmpdir);
