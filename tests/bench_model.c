@@ -6,7 +6,8 @@
  * mean ± sd, ratio to the int8 peak for pp and to the bandwidth bound and
  * to read passes of the token's weights for tg), one row per test in the
  * order given, model by model, then per model the matmul parameters and
- * weight bytes used per token (checked against the hyperparameters);
+ * weight bytes used per token (checked against the hyperparameters, the
+ * output projection's share apart: a prompt computes it once per call);
  * "model" as a subcommand, -p 0 and -n 0, -b and -ub; bad options, values
  * and models fail with a non-zero status, nothing on stdout and exactly
  * one line on stderr. Speed is never asserted.
@@ -180,8 +181,9 @@ TEST(table)
 	ASSERT_NE(NULL, l);
 	/* after the table: what a token costs this model */
 	snprintf(want, sizeof(want),
-		 "\n\n%s: per token %.0f matmul parameters, ", path,
-		 dense_params(&info));
+		 "\n\n%s: per token %.0f matmul parameters (%.0f of them the output projection, counted once per decode call for pp), ",
+		 path, dense_params(&info),
+		 (double)info.n_embd * info.n_vocab);
 	EXPECT_EQ(0, strncmp(l, want, strlen(want)));
 	EXPECT_NE(NULL, strstr(l, "pp rows: int8 peak from the best"));
 	EXPECT_NE(NULL, strstr(l, "tg rows: bandwidth bound from"));

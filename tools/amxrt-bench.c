@@ -56,8 +56,10 @@ static const char usage[] =
 	"context), in tokens per second (mean and standard deviation over the\n"
 	"repetitions, after one warm-up run), with the ratio to this machine's\n"
 	"limits measured in the same run (the best so far, measured again\n"
-	"before each test): int8 peak for pp (2 x matmul parameters used per\n"
-	"token x tokens per second), and for tg the bandwidth bound (read\n"
+	"before each test): int8 peak for pp (2 x the matmul parameters each\n"
+	"prompt token runs through x tokens per second; the output projection\n"
+	"counts once per decode call, which computes the last row's logits\n"
+	"only), and for tg the bandwidth bound (read\n"
 	"bandwidth / weight bytes read per token) and read passes of the\n"
 	"token's weights in the forward pass's order, without compute, timed\n"
 	"after each run (amxrt_model_time_read()).\n"
@@ -621,6 +623,7 @@ struct mopts {
 /* What one token costs a model: matmul work and weight bytes read. */
 struct model_cost {
 	double params; /* matmul parameters used per token */
+	double out_params; /* of them, the output projection's */
 	double bytes; /* matmul weight bytes (as placed) read per token */
 };
 
@@ -771,6 +774,8 @@ static void model_cost(const struct amxrt_model *m,
 		if (strstr(pl.tensor, "_exps") && info->n_expert > 0)
 			share = (double)info->n_expert_used / info->n_expert;
 		cost->params += elems * share;
+		if (!strcmp(pl.tensor, "output.weight"))
+			cost->out_params += elems;
 		cost->bytes += (double)pl.bytes * share;
 	}
 }
@@ -916,7 +921,16 @@ static void model_test(const struct mopts *o, const struct amxrt_limits *lim,
 		pass_seen.lo = fmin(pass_seen.lo, rd_bytes / rd / 1e9);
 		pass_seen.hi = fmax(pass_seen.hi, rd_bytes / rd / 1e9);
 	} else {
-		ratio = 2.0 * cost->params * mean / (best * 1e12);
+		/*
+		 * A prompt's decode calls compute the logits (the output
+		 * projection) of their last row only: the work is every other
+		 * matmul for each token, the output once per call.
+		 */
+		double calls = ceil((double)n / o->batch);
+		double ops = 2.0 * ((cost->params - cost->out_params) * n +
+				    cost->out_params * calls);
+
+		ratio = ops / n * mean / (best * 1e12);
 	}
 	snprintf(test, sizeof(test), "%s%d", gen ? "tg" : "pp", n);
 	printf("| %s | %s | %s | CPU %s | %d | %s | %.2f ± %.2f | %.1f%% %s%s |\n",
@@ -1006,8 +1020,8 @@ static int model_main(int argc, char **argv, int first)
 	/* what the ratios were taken against, per model */
 	printf("\n");
 	for (i = 0; i < o.nmodels; i++) {
-		printf("%s: per token %.0f matmul parameters, %.1f MiB of matmul weights read",
-		       o.models[i], costs[i].params,
+		printf("%s: per token %.0f matmul parameters (%.0f of them the output projection, counted once per decode call for pp), %.1f MiB of matmul weights read",
+		       o.models[i], costs[i].params, costs[i].out_params,
 		       costs[i].bytes / (1 << 20));
 		if (experts[i])
 			printf(" (%d of %d experts)", used[i], experts[i]);
