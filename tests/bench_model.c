@@ -180,10 +180,10 @@ TEST(table)
 	l = check_table(_metadata, r->out, &info, tests, 2, 2);
 	ASSERT_NE(NULL, l);
 	/* after the table: what a token costs this model */
-	snprintf(want, sizeof(want),
-		 "\n\n%s: per token %.0f matmul parameters (%.0f of them the output projection, counted once per decode call for pp), ",
-		 path, dense_params(&info),
-		 (double)info.n_embd * info.n_vocab);
+	snprintf(
+		want, sizeof(want),
+		"\n\n%s: per token %.0f matmul parameters (%.0f of them the output projection, counted once per decode call for pp), ",
+		path, dense_params(&info), (double)info.n_embd * info.n_vocab);
 	EXPECT_EQ(0, strncmp(l, want, strlen(want)));
 	EXPECT_NE(NULL, strstr(l, "pp rows: int8 peak from the best"));
 	EXPECT_NE(NULL, strstr(l, "tg rows: bandwidth bound from"));
