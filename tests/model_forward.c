@@ -311,22 +311,22 @@ TEST(random_models_amx_sim)
 
 /*
  * Head sizes 64 and 128 take the AVX-512 attention kernel (32 keys at a
- * time, query heads of a row in groups of 4 (64) or 2 (128), a vectorized
- * exp) on paths that have it; 16 (the random models above) the portable
- * loops. f32 weights, so that the attention is all that differs from plain
- * float: the f32 tolerances hold (the kernel's exp is within 2e-7
- * relative). 200 tokens in micro-batches of 48: blocks of query rows that
- * end inside a key block. GQA groups of 4 and of 3 (whole groups of heads,
- * and heads left over).
+ * time, query heads of a row in groups of 4, then 2, then 1, a vectorized
+ * exp, 128-wide heads' values in two passes) on paths that have it; 16 (the
+ * random models above) the portable loops. f32 weights, so that the
+ * attention is all that differs from plain float: the f32 tolerances hold
+ * (the kernel's exp is within 2e-7 relative). 200 tokens in micro-batches
+ * of 48: blocks of query rows that end inside a key block. GQA groups of
+ * 4, 3 (a pair and one left over), 7 (4, 2 and 1) and 1 (multi-head).
  */
 TEST(wide_heads)
 {
-	static const int hd[] = { 64, 128 }, heads[] = { 8, 6 };
+	static const int hd[] = { 64, 128 }, heads[] = { 8, 6, 14, 2 };
 	double tn, tr, tg;
 	size_t i;
 
 	tolerance(AMXRT_TYPE_F32, &tn, &tr, &tg);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 8; i++) {
 		const char *arch = i % 2 ? "qwen3" : "llama";
 		int32_t toks[200];
 		struct gen_params p;

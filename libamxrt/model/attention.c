@@ -244,7 +244,7 @@ static int block_rows(const struct amxrt_hparams *hp)
 	int64_t nh = hp->n_head / hp->n_head_kv, d = hp->head_dim;
 	int64_t per = nh * (d + 2) * (int64_t)sizeof(float);
 	int64_t room = AMXRT_SCRATCH_BYTES -
-		       d * AMXRT_ATT_KEYS * (int64_t)sizeof(float);
+		       2 * d * AMXRT_ATT_KEYS * (int64_t)sizeof(float);
 	int64_t rows = room / per;
 
 	return rows < 1 ? 1 : (rows > 16 ? 16 : (int)rows);

@@ -2,9 +2,10 @@
 /*
  * attention_avx512.c - causal attention of a block of query rows and the
  * query heads of one KV head, with AVX-512: keys taken 32 at a time
- * (transposed in registers once per block, for every query of it), scores in
- * two vectors of 16, the query heads of a row in groups of 4 or 2 sharing
- * each key and value load, a vectorized exp, and an online softmax whose
+ * (transposed in registers once per block, and their values copied side by
+ * side, for every query of it), scores in two vectors of 16, the query heads
+ * of a row in groups of 4 (then 2, then 1 for those left) sharing each key
+ * and value load, a vectorized exp, and an online softmax whose
  * accumulators stay in registers. Built with the AVX-512 flags; called
  * only on paths that have them (avx512vnni, amx).
  */
@@ -23,16 +24,15 @@
 
 /*
  * NQ query vectors (q, q + D, ...: heads of one row, which see the same
- * keys) against the KB keys of kt ([D][KB], transposed), `valid` of them
- * visible (1 .. KB): update their max, sum and accumulator (mx[n], l[n],
- * acc + n * D). Each key and value vector is loaded once for all NQ; the
- * max, the rescaling of the accumulators and the scalar exp are paid once
- * per KB keys.
+ * keys) against the KB keys of kt ([D][KB], transposed) and their values
+ * vb ([KB][D]), `valid` of them visible (1 .. KB): update their max, sum
+ * and accumulator (mx[n], l[n], acc + n * D). Each key and value vector is
+ * loaded once for all NQ; the max, the rescaling of the accumulators and
+ * the scalar exp are paid once per KB keys.
  */
 static inline __attribute__((always_inline)) void
-step(const float *q, const float *kt, const float *v, int64_t vstride,
-     int valid, float scale, const int D, float *mx, float *l, float *acc,
-     const int NQ)
+step(const float *q, const float *kt, const float *vb, int valid, float scale,
+     const int D, float *mx, float *l, float *acc, const int NQ)
 {
 	const int CH = NQ >= 4 ? 1 : 4 / NQ;
 	__m512 s[4], u[4], a[MAX_NQ][8];
@@ -43,9 +43,10 @@ step(const float *q, const float *kt, const float *v, int64_t vstride,
 				     (__mmask16)((1u << (valid - 16)) - 1);
 	const __m512 ninf = _mm512_set1_ps(-INFINITY);
 	float pv[MAX_NQ][KB];
-	float nmx[MAX_NQ], dmx[MAX_NQ], rs[16];
-	const int nb = D / 16;
-	int j, t, jb, n, c;
+	float nmx[MAX_NQ], dmx[MAX_NQ], rs[16], rsc[MAX_NQ];
+	/* value vectors of an accumulator a pass keeps in registers */
+	const int nb = D / 16, JB = nb * NQ <= 16 ? nb : 16 / NQ;
+	int j, j0, t, jb, n, c;
 
 	/*
 	 * scores: 2 * NQ * CH chains (8), CH sets over alternate k, so that
@@ -107,28 +108,40 @@ step(const float *q, const float *kt, const float *v, int64_t vstride,
 		mx[n] = nmx[n];
 		_mm512_storeu_ps(pv[n], p0);
 		_mm512_storeu_ps(pv[n] + 16, p1);
-		for (jb = 0; jb < nb; jb++)
-			a[n][jb] = _mm512_mul_ps(
-				_mm512_loadu_ps(acc + n * D + jb * 16),
-				_mm512_set1_ps(r));
+		rsc[n] = r;
 	}
-	/* values: NQ * D / 16 chains (at least 8) */
-	for (t = 0; t < valid; t++) {
-		const float *vt = v + t * vstride;
-		__m512 vv[8];
+	/*
+	 * values: in passes over JB vectors of each accumulator (all D / 16
+	 * of them but for 4 heads of 128: two passes, 16 chains in registers
+	 * where one would need 32); each element's sum runs in the same order
+	 * whatever the pass
+	 */
+	for (j0 = 0; j0 < nb; j0 += JB) {
+		for (n = 0; n < NQ; n++)
+			for (jb = 0; jb < JB; jb++)
+				a[n][jb] = _mm512_mul_ps(
+					_mm512_loadu_ps(acc + n * D +
+							(j0 + jb) * 16),
+					_mm512_set1_ps(rsc[n]));
+		for (t = 0; t < valid; t++) {
+			const float *vt = vb + t * D + j0 * 16;
+			__m512 vv[8];
 
-		for (jb = 0; jb < nb; jb++)
-			vv[jb] = _mm512_loadu_ps(vt + jb * 16);
-		for (n = 0; n < NQ; n++) {
-			__m512 w = _mm512_set1_ps(pv[n][t]);
+			for (jb = 0; jb < JB; jb++)
+				vv[jb] = _mm512_load_ps(vt + jb * 16);
+			for (n = 0; n < NQ; n++) {
+				__m512 w = _mm512_set1_ps(pv[n][t]);
 
-			for (jb = 0; jb < nb; jb++)
-				a[n][jb] = _mm512_fmadd_ps(w, vv[jb], a[n][jb]);
+				for (jb = 0; jb < JB; jb++)
+					a[n][jb] = _mm512_fmadd_ps(w, vv[jb],
+								   a[n][jb]);
+			}
 		}
+		for (n = 0; n < NQ; n++)
+			for (jb = 0; jb < JB; jb++)
+				_mm512_storeu_ps(acc + n * D + (j0 + jb) * 16,
+						 a[n][jb]);
 	}
-	for (n = 0; n < NQ; n++)
-		for (jb = 0; jb < nb; jb++)
-			_mm512_storeu_ps(acc + n * D + jb * 16, a[n][jb]);
 }
 
 /*
@@ -179,12 +192,18 @@ transpose16(const float *k, int64_t stride, int n, float *kt)
 static inline __attribute__((always_inline)) void
 block(const struct amxrt_att_block *b, float *scratch, int D)
 {
-	const int NQ = D == 64 ? 4 : 2;
 	/* row r sees keys 0 .. n0 + r - 1: the last row, nmax of them */
 	int nv = b->nrows * b->nh, nmax = b->n0 + b->nrows - 1;
 	int kend = b->k1 && b->k1 < nmax ? b->k1 : nmax;
 	float *kt = scratch; /* [D][KB], 64-byte aligned */
-	float *acc = kt + D * KB; /* [nv][D] */
+	/*
+	 * [KB][D]: the block's values side by side. In the cache they are
+	 * kv_stride floats apart (n_head_kv * D: 2 KiB for 4 heads of 128, 16
+	 * KiB for 32), so the rows of a block fall into a few of L1's sets
+	 * and evict each other before the next query reads them again.
+	 */
+	float *vb = kt + D * KB;
+	float *acc = vb + D * KB; /* [nv][D] */
 	float *mx = acc + (int64_t)nv * D, *l = mx + nv;
 	int t0, t, j, r, h, i;
 
@@ -204,6 +223,10 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 						    j,
 					    b->kv_stride, nt - t,
 					    kt + j * KB + t);
+		for (t = 0; t < nt; t++)
+			memcpy(vb + t * D,
+			       b->v + (int64_t)(t0 + t) * b->kv_stride,
+			       sizeof(float) * D);
 		for (r = 0; r < b->nrows; r++) {
 			int lim = b->n0 + r < kend ? b->n0 + r : kend;
 			int valid = lim - t0;
@@ -211,24 +234,32 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 			if (valid <= 0)
 				continue;
 			valid = valid < KB ? valid : KB;
-			/* heads in groups of NQ (128 / D * 2: 16 accumulators) */
-			for (h = 0; h < b->nh; h += NQ) {
+			/*
+			 * heads in groups of 4, then 2, then 1: which group a
+			 * head falls in (and so its order of sums) depends on
+			 * the model only
+			 */
+			for (h = 0; h < b->nh;) {
 				int left = b->nh - h;
-				const float *q = b->q + r * b->q_stride + h * D,
-					    *v = b->v +
-						 (int64_t)t0 * b->kv_stride;
+				const float *q = b->q + r * b->q_stride + h * D;
 
 				i = r * b->nh + h;
-				if (left >= NQ)
-					step(q, kt, v, b->kv_stride, valid,
-					     b->scale, D, mx + i, l + i,
-					     acc + (int64_t)i * D, NQ);
-				else
-					for (; left > 0; left--, i++, q += D)
-						step(q, kt, v, b->kv_stride,
-						     valid, b->scale, D, mx + i,
-						     l + i,
-						     acc + (int64_t)i * D, 1);
+				if (left >= 4) {
+					step(q, kt, vb, valid, b->scale, D,
+					     mx + i, l + i,
+					     acc + (int64_t)i * D, 4);
+					h += 4;
+				} else if (left >= 2) {
+					step(q, kt, vb, valid, b->scale, D,
+					     mx + i, l + i,
+					     acc + (int64_t)i * D, 2);
+					h += 2;
+				} else {
+					step(q, kt, vb, valid, b->scale, D,
+					     mx + i, l + i,
+					     acc + (int64_t)i * D, 1);
+					h++;
+				}
 			}
 		}
 	}

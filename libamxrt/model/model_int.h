@@ -271,7 +271,7 @@ struct amxrt_att_block {
 #define AMXRT_ATT_PART 512
 
 /* attention_avx512.c: 0, or -1 for a head size it has no kernel for;
- * scratch holds (d * AMXRT_ATT_KEYS + nrows * nh * (d + 2)) floats,
+ * scratch holds (2 * d * AMXRT_ATT_KEYS + nrows * nh * (d + 2)) floats,
  * 64-byte aligned. */
 int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch);
 
