@@ -168,8 +168,8 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 		if (ret)
 			return ret;
 		/* scatter back, weighted */
-		sj = (struct scatter_job){ c->xb2, c->ye, c->rw, c->rows, total,
-					   E };
+		sj = (struct scatter_job){ c->xb2,  c->ye, c->rw,
+					   c->rows, total, E };
 		amxrt_op_par(scatter_cols, &sj, E,
 			     AMXRT_OP_PAR_WORK / (total > 0 ? total : 1));
 	}
