@@ -311,13 +311,14 @@ TEST(random_models_amx_sim)
 
 /*
  * Head sizes 64 and 128 take the AVX-512 attention kernel (32 keys at a
- * time, query heads of a row in groups of 4, then 2, then 1, a vectorized
- * exp, 128-wide heads' values in two passes) on paths that have it; 16 (the
+ * time, query heads of a row in groups of 4, the heads left over 4 rows at
+ * a time off the causal diagonal, a vectorized exp, 128-wide heads'
+ * values in two passes) on paths that have it; 16 (the
  * random models above) the portable loops. f32 weights, so that the
  * attention is all that differs from plain float: the f32 tolerances hold
  * (the kernel's exp is within 2e-7 relative). 200 tokens in micro-batches
  * of 48: blocks of query rows that end inside a key block. GQA groups of
- * 4, 3 (a pair and one left over), 7 (4, 2 and 1) and 1 (multi-head).
+ * 4, 3 and 7 (heads left over) and 1 (multi-head: every head by rows).
  */
 TEST(wide_heads)
 {

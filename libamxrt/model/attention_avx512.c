@@ -3,10 +3,12 @@
  * attention_avx512.c - causal attention of a block of query rows and the
  * query heads of one KV head, with AVX-512: keys taken 32 at a time
  * (transposed in registers once per block, and their values copied side by
- * side, for every query of it), scores in two vectors of 16, the query heads
- * of a row in groups of 4 (then 2, then 1 for those left) sharing each key
- * and value load, a vectorized exp, and an online softmax whose
- * accumulators stay in registers. Built with the AVX-512 flags; called
+ * side, for every query of it), scores in two vectors of 16, query vectors
+ * four at a time sharing each key and value load (four heads of a row; the
+ * heads left over, all of them below four heads a KV head, four rows at a
+ * time where those rows see the whole key block, else one by one), a
+ * vectorized exp, and an online softmax whose accumulators stay in
+ * registers. Built with the AVX-512 flags; called
  * only on paths that have them (avx512vnni, amx).
  */
 #include <immintrin.h>
@@ -23,16 +25,17 @@
 #define MAX_NQ 4
 
 /*
- * NQ query vectors (q, q + D, ...: heads of one row, which see the same
- * keys) against the KB keys of kt ([D][KB], transposed) and their values
- * vb ([KB][D]), `valid` of them visible (1 .. KB): update their max, sum
- * and accumulator (mx[n], l[n], acc + n * D). Each key and value vector is
- * loaded once for all NQ; the max, the rescaling of the accumulators and
- * the scalar exp are paid once per KB keys.
+ * NQ query vectors (q + n * qs: heads of one row, or one head of NQ rows,
+ * that all see `valid` of the KB keys, 1 .. KB) against the keys of kt
+ * ([D][KB], transposed) and their values vb ([KB][D]): update their max,
+ * sum and accumulator (mx[n * ms], l[n * ms], acc + n * as). Each key and
+ * value vector is loaded once for all NQ; the max, the rescaling of the
+ * accumulators and the scalar exp are paid once per KB keys.
  */
 static inline __attribute__((always_inline)) void
-step(const float *q, const float *kt, const float *vb, int valid, float scale,
-     const int D, float *mx, float *l, float *acc, const int NQ)
+step(const float *q, int64_t qs, const float *kt, const float *vb, int valid,
+     float scale, const int D, float *mx, float *l, int ms, float *acc,
+     int64_t as, const int NQ)
 {
 	const int CH = NQ >= 4 ? 1 : 4 / NQ;
 	__m512 s[4], u[4], a[MAX_NQ][8];
@@ -62,7 +65,7 @@ step(const float *q, const float *kt, const float *vb, int valid, float scale,
 			       k1 = _mm512_load_ps(kt + (j + c) * KB + 16);
 
 			for (n = 0; n < NQ; n++) {
-				__m512 qj = _mm512_set1_ps(q[n * D + j + c]);
+				__m512 qj = _mm512_set1_ps(q[n * qs + j + c]);
 
 				s[c * NQ + n] =
 					_mm512_fmadd_ps(qj, k0, s[c * NQ + n]);
@@ -91,8 +94,8 @@ step(const float *q, const float *kt, const float *vb, int valid, float scale,
 		bm = _mm512_reduce_max_ps(
 			_mm512_max_ps(_mm512_mask_mov_ps(ninf, m0, s[n]),
 				      _mm512_mask_mov_ps(ninf, m1, u[n])));
-		nmx[n] = bm > mx[n] ? bm : mx[n];
-		dmx[n] = mx[n] - nmx[n];
+		nmx[n] = bm > mx[n * ms] ? bm : mx[n * ms];
+		dmx[n] = mx[n * ms] - nmx[n];
 	}
 	_mm512_storeu_ps(rs, amxrt_exp16(_mm512_maskz_loadu_ps(
 				     (__mmask16)((1u << NQ) - 1), dmx)));
@@ -104,8 +107,9 @@ step(const float *q, const float *kt, const float *vb, int valid, float scale,
 					 amxrt_exp16(_mm512_sub_ps(s[n], nm)));
 		p1 = _mm512_maskz_mov_ps(m1,
 					 amxrt_exp16(_mm512_sub_ps(u[n], nm)));
-		l[n] = l[n] * r + _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
-		mx[n] = nmx[n];
+		l[n * ms] = l[n * ms] * r +
+			    _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
+		mx[n * ms] = nmx[n];
 		_mm512_storeu_ps(pv[n], p0);
 		_mm512_storeu_ps(pv[n] + 16, p1);
 		rsc[n] = r;
@@ -120,7 +124,7 @@ step(const float *q, const float *kt, const float *vb, int valid, float scale,
 		for (n = 0; n < NQ; n++)
 			for (jb = 0; jb < JB; jb++)
 				a[n][jb] = _mm512_mul_ps(
-					_mm512_loadu_ps(acc + n * D +
+					_mm512_loadu_ps(acc + n * as +
 							(j0 + jb) * 16),
 					_mm512_set1_ps(rsc[n]));
 		for (t = 0; t < valid; t++) {
@@ -139,7 +143,7 @@ step(const float *q, const float *kt, const float *vb, int valid, float scale,
 		}
 		for (n = 0; n < NQ; n++)
 			for (jb = 0; jb < JB; jb++)
-				_mm512_storeu_ps(acc + n * D + (j0 + jb) * 16,
+				_mm512_storeu_ps(acc + n * as + (j0 + jb) * 16,
 						 a[n][jb]);
 	}
 }
@@ -227,40 +231,59 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 			memcpy(vb + t * D,
 			       b->v + (int64_t)(t0 + t) * b->kv_stride,
 			       sizeof(float) * D);
-		for (r = 0; r < b->nrows; r++) {
+		for (r = 0; r < b->nrows;) {
 			int lim = b->n0 + r < kend ? b->n0 + r : kend;
-			int valid = lim - t0;
+			int valid = lim - t0, hq = b->nh & ~3, rows = 1;
 
-			if (valid <= 0)
+			if (valid <= 0) {
+				r++;
 				continue;
-			valid = valid < KB ? valid : KB;
-			/*
-			 * heads in groups of 4, then 2, then 1: which group a
-			 * head falls in (and so its order of sums) depends on
-			 * the model only
-			 */
-			for (h = 0; h < b->nh;) {
-				int left = b->nh - h;
-				const float *q = b->q + r * b->q_stride + h * D;
-
-				i = r * b->nh + h;
-				if (left >= 4) {
-					step(q, kt, vb, valid, b->scale, D,
-					     mx + i, l + i,
-					     acc + (int64_t)i * D, 4);
-					h += 4;
-				} else if (left >= 2) {
-					step(q, kt, vb, valid, b->scale, D,
-					     mx + i, l + i,
-					     acc + (int64_t)i * D, 2);
-					h += 2;
-				} else {
-					step(q, kt, vb, valid, b->scale, D,
-					     mx + i, l + i,
-					     acc + (int64_t)i * D, 1);
-					h++;
-				}
 			}
+			valid = valid < KB ? valid : KB;
+			/* heads of a row in groups of 4 */
+			for (h = 0; h < hq; h += 4) {
+				i = r * b->nh + h;
+				step(b->q + r * b->q_stride + h * D, D, kt, vb,
+				     valid, b->scale, D, mx + i, l + i, 1,
+				     acc + (int64_t)i * D, D, 4);
+			}
+			/*
+			 * the heads left (all of them, for fewer than 4 a KV
+			 * head): 4 rows at a time where all 4 see the whole key
+			 * block (a row sees no fewer keys than the one before)
+			 */
+			if (valid == KB && r + 4 <= b->nrows && hq < b->nh)
+				rows = 4;
+			for (h = hq; h < b->nh; h++) {
+				i = r * b->nh + h;
+				if (rows == 4) {
+					step(b->q + r * b->q_stride + h * D,
+					     b->q_stride, kt, vb, KB, b->scale,
+					     D, mx + i, l + i, b->nh,
+					     acc + (int64_t)i * D,
+					     (int64_t)b->nh * D, 4);
+					continue;
+				}
+				step(b->q + r * b->q_stride + h * D, D, kt, vb,
+				     valid, b->scale, D, mx + i, l + i, 1,
+				     acc + (int64_t)i * D, D, 1);
+			}
+			if (rows == 4) {
+				/* rows r + 1 .. r + 3: their groups of 4 heads */
+				int rr;
+
+				for (rr = r + 1; rr < r + 4; rr++)
+					for (h = 0; h < hq; h += 4) {
+						i = rr * b->nh + h;
+						step(b->q + rr * b->q_stride +
+							     h * D,
+						     D, kt, vb, KB, b->scale, D,
+						     mx + i, l + i, 1,
+						     acc + (int64_t)i * D, D,
+						     4);
+					}
+			}
+			r += rows;
 		}
 	}
 	for (r = 0; r < b->nrows; r++)
