@@ -47,11 +47,12 @@ static void route(const float *logits, int n_expert, int k, int *sel, float *w)
 }
 
 /*
- * Add each expert row's output, weighted, into its token's row: columns
- * [i0, i1) of every row (a token's rows from several experts of a group
- * add into the same row, so the pool splits the columns, not the rows).
- * Four-float GCC vectors (SSE on any x86-64), a multiply and an add each
- * as the scalar tail: the same bits whatever the split.
+ * Add each expert row's output, weighted, into its token's row, for the
+ * tokens [t0, t1): the pool splits the tokens, so that a token's rows from
+ * several experts add into its row on one thread, in the order of the
+ * experts as on one thread. Four-float GCC vectors (SSE on any x86-64), a
+ * multiply and an add each as the scalar tail: the same bits whatever the
+ * split.
  */
 typedef float v4f __attribute__((vector_size(16)));
 
@@ -62,24 +63,26 @@ struct scatter_job {
 	int64_t total, E;
 };
 
-static void scatter_cols(void *arg, int64_t i0, int64_t i1)
+static void scatter_tokens(void *arg, int64_t t0, int64_t t1)
 {
 	const struct scatter_job *a = arg;
-	int64_t r, i;
+	int64_t r, i, E = a->E;
 
 	for (r = 0; r < a->total; r++) {
-		float *dst = a->dst + (int64_t)a->rows[r] * a->E;
-		const float *src = a->src + r * a->E;
+		float *dst = a->dst + (int64_t)a->rows[r] * E;
+		const float *src = a->src + r * E;
 		float w = a->rw[r];
 		v4f wv = { w, w, w, w }, d, x;
 
-		for (i = i0; i + 4 <= i1; i += 4) {
+		if (a->rows[r] < t0 || a->rows[r] >= t1)
+			continue;
+		for (i = 0; i + 4 <= E; i += 4) {
 			memcpy(&d, dst + i, sizeof(d));
 			memcpy(&x, src + i, sizeof(x));
 			d += wv * x;
 			memcpy(dst + i, &d, sizeof(d));
 		}
-		for (; i < i1; i++)
+		for (; i < E; i++)
 			dst[i] += w * src[i];
 	}
 }
@@ -170,8 +173,8 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 		/* scatter back, weighted */
 		sj = (struct scatter_job){ c->xb2,  c->ye, c->rw,
 					   c->rows, total, E };
-		amxrt_op_par(scatter_cols, &sj, E,
-			     AMXRT_OP_PAR_WORK / (total > 0 ? total : 1));
+		amxrt_op_par(scatter_tokens, &sj, m,
+			     AMXRT_OP_PAR_WORK / (k * E > 0 ? k * E : 1));
 	}
 	return 0;
 }
