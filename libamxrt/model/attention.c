@@ -120,12 +120,9 @@ struct att_task {
 #define ATT_CHUNK 64
 
 /*
- * Four-float vectors (GCC vector extensions: SSE on any x86-64, without
- * per-file ISA flags) for the two inner loops; head_dim % 4 == 0 takes
- * them, other sizes the scalar loops.
+ * Four-float vectors (v4f, model_int.h) for the two inner loops;
+ * head_dim % 4 == 0 takes them, other sizes the scalar loops.
  */
-typedef float v4f __attribute__((vector_size(16)));
-
 static inline v4f load4(const float *p)
 {
 	v4f v;

@@ -198,6 +198,13 @@ void amxrt_op_par(amxrt_range_fn fn, void *arg, int64_t n, int64_t grain);
 /* Floats of work below which a piece is not worth a thread's wakeup
  * (grain = this / the floats an item costs). */
 #define AMXRT_OP_PAR_WORK 16384
+
+/*
+ * Four-float vectors (GCC vector extensions: SSE on any x86-64, without
+ * per-file ISA flags) for the element-wise loops of the portable files;
+ * an operation on them rounds as the same operation on each float.
+ */
+typedef float v4f __attribute__((vector_size(16)));
 /* y[m x n] = rmsnorm(x[m x n]) * weight (F32 [n]). */
 void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
 		      int64_t n, float eps);

@@ -50,12 +50,9 @@ static void route(const float *logits, int n_expert, int k, int *sel, float *w)
  * Add each expert row's output, weighted, into its token's row, for the
  * tokens [t0, t1): the pool splits the tokens, so that a token's rows from
  * several experts add into its row on one thread, in the order of the
- * experts as on one thread. Four-float GCC vectors (SSE on any x86-64), a
- * multiply and an add each as the scalar tail: the same bits whatever the
- * split.
+ * experts as on one thread. Four-float vectors (model_int.h), a multiply
+ * and an add each as the scalar tail: the same bits whatever the split.
  */
-typedef float v4f __attribute__((vector_size(16)));
-
 struct scatter_job {
 	float *dst;
 	const float *src, *rw;

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -178,8 +179,15 @@ static void add_range(void *arg, int64_t i0, int64_t i1)
 {
 	const struct add_job *a = arg;
 	int64_t i;
+	v4f x, y;
 
-	for (i = i0; i < i1; i++)
+	for (i = i0; i + 4 <= i1; i += 4) {
+		memcpy(&x, a->x + i, sizeof(x));
+		memcpy(&y, a->y + i, sizeof(y));
+		x += y;
+		memcpy(a->x + i, &x, sizeof(x));
+	}
+	for (; i < i1; i++)
 		a->x[i] += a->y[i];
 }
 
