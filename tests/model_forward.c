@@ -317,8 +317,9 @@ TEST(random_models_amx_sim)
  * random models above) the portable loops. f32 weights, so that the
  * attention is all that differs from plain float: the f32 tolerances hold
  * (the kernel's exp is within 2e-7 relative). 200 tokens in micro-batches
- * of 48: blocks of query rows that end inside a key block. GQA groups of
- * 4, 3 and 7 (heads left over) and 1 (multi-head: every head by rows).
+ * of 48: blocks of query rows that end inside a key block; then 80
+ * tokens one at a time (decode steps). GQA groups of 4, 3 and 7 (heads
+ * left over) and 1 (multi-head: every head by rows).
  */
 TEST(wide_heads)
 {
@@ -350,6 +351,17 @@ TEST(wide_heads)
 		printf("# %s head_dim %d, %d heads / 2 (%s): nmse %.3g (<= %.0e) rel %.3g (<= %.0e)\n",
 		       arch, p.head_dim, p.n_head, amxrt_isa_name(amxrt_isa()),
 		       c.nmse, tn, c.rel, tr);
+		fflush(stdout);
+		EXPECT_LE(c.nmse, tn);
+		EXPECT_LE(c.rel, tr);
+		/*
+		 * one token at a time (a decode step: with one group of 4
+		 * heads, or one head, a KV head's values are read in place)
+		 */
+		EXPECT_EQ(0,
+			  run_vs_ref(tmp_path("w.gguf"), &h, toks, 80, 1, &c));
+		printf("#   token by token, 80 tokens: nmse %.3g rel %.3g\n",
+		       c.nmse, c.rel);
 		fflush(stdout);
 		EXPECT_LE(c.nmse, tn);
 		EXPECT_LE(c.rel, tr);

@@ -5,11 +5,11 @@
  * (transposed in registers once per block, and their values copied side by
  * side, for every query of it), scores in two vectors of 16, query vectors
  * four at a time sharing each key and value load (four heads of a row; the
- * heads left over, all of them below four heads a KV head, four rows at a
- * time where those rows see the whole key block, else one by one), a
- * vectorized exp, and an online softmax whose accumulators stay in
- * registers. Built with the AVX-512 flags; called
- * only on paths that have them (avx512vnni, amx).
+ * heads left over from those groups, every head where a KV head has fewer
+ * than four, four rows at a time where the rows see the whole key block,
+ * else one by one), a vectorized exp, and an online softmax whose
+ * accumulators stay in registers. Built with the AVX-512 flags; called only
+ * on paths that have them (avx512vnni, amx).
  */
 #include <immintrin.h>
 #include <math.h>
@@ -21,21 +21,22 @@
 /* Keys per step: two 16-lane halves (see step()). */
 #define KB AMXRT_ATT_KEYS
 
-/* Query heads taken together (they share each key and value load). */
+/* Query vectors taken together (they share each key and value load). */
 #define MAX_NQ 4
 
 /*
  * NQ query vectors (q + n * qs: heads of one row, or one head of NQ rows,
  * that all see `valid` of the KB keys, 1 .. KB) against the keys of kt
- * ([D][KB], transposed) and their values vb ([KB][D]): update their max,
+ * ([D][KB], transposed) and their values (v, rows vs floats apart): update
+ * their max,
  * sum and accumulator (mx[n * ms], l[n * ms], acc + n * as). Each key and
  * value vector is loaded once for all NQ; the max, the rescaling of the
  * accumulators and the scalar exp are paid once per KB keys.
  */
 static inline __attribute__((always_inline)) void
-step(const float *q, int64_t qs, const float *kt, const float *vb, int valid,
-     float scale, const int D, float *mx, float *l, int ms, float *acc,
-     int64_t as, const int NQ)
+step(const float *q, int64_t qs, const float *kt, const float *v, int64_t vs,
+     int valid, float scale, const int D, float *mx, float *l, int ms,
+     float *acc, int64_t as, const int NQ)
 {
 	const int CH = NQ >= 4 ? 1 : 4 / NQ;
 	__m512 s[4], u[4], a[MAX_NQ][8];
@@ -128,11 +129,11 @@ step(const float *q, int64_t qs, const float *kt, const float *vb, int valid,
 							(j0 + jb) * 16),
 					_mm512_set1_ps(rsc[n]));
 		for (t = 0; t < valid; t++) {
-			const float *vt = vb + t * D + j0 * 16;
+			const float *vt = v + t * vs + j0 * 16;
 			__m512 vv[8];
 
 			for (jb = 0; jb < JB; jb++)
-				vv[jb] = _mm512_load_ps(vt + jb * 16);
+				vv[jb] = _mm512_loadu_ps(vt + jb * 16);
 			for (n = 0; n < NQ; n++) {
 				__m512 w = _mm512_set1_ps(pv[n][t]);
 
@@ -204,9 +205,13 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 	 * [KB][D]: the block's values side by side. In the cache they are
 	 * kv_stride floats apart (n_head_kv * D: 2 KiB for 4 heads of 128, 16
 	 * KiB for 32), so the rows of a block fall into a few of L1's sets
-	 * and evict each other before the next query reads them again.
+	 * and evict each other before the next query reads them again. Not
+	 * copied where one step alone reads them (a decode row of one group
+	 * of 4 heads, or of one head).
 	 */
 	float *vb = kt + D * KB;
+	int copy = b->nrows > 1 || b->nh / 4 + b->nh % 4 > 1;
+	int64_t vs = copy ? D : b->kv_stride;
 	float *acc = vb + D * KB; /* [nv][D] */
 	float *mx = acc + (int64_t)nv * D, *l = mx + nv;
 	int t0, t, j, r, h, i;
@@ -218,6 +223,7 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 	}
 	for (t0 = b->k0; t0 < kend; t0 += KB) {
 		int nt = kend - t0 < KB ? kend - t0 : KB;
+		const float *v = copy ? vb : b->v + (int64_t)t0 * b->kv_stride;
 
 		for (t = 0; t < KB; t += 16)
 			for (j = 0; j < D; j += 16)
@@ -227,7 +233,7 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 						    j,
 					    b->kv_stride, nt - t,
 					    kt + j * KB + t);
-		for (t = 0; t < nt; t++)
+		for (t = 0; copy && t < nt; t++)
 			memcpy(vb + t * D,
 			       b->v + (int64_t)(t0 + t) * b->kv_stride,
 			       sizeof(float) * D);
@@ -243,8 +249,8 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 			/* heads of a row in groups of 4 */
 			for (h = 0; h < hq; h += 4) {
 				i = r * b->nh + h;
-				step(b->q + r * b->q_stride + h * D, D, kt, vb,
-				     valid, b->scale, D, mx + i, l + i, 1,
+				step(b->q + r * b->q_stride + h * D, D, kt, v,
+				     vs, valid, b->scale, D, mx + i, l + i, 1,
 				     acc + (int64_t)i * D, D, 4);
 			}
 			/*
@@ -258,14 +264,14 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 				i = r * b->nh + h;
 				if (rows == 4) {
 					step(b->q + r * b->q_stride + h * D,
-					     b->q_stride, kt, vb, KB, b->scale,
-					     D, mx + i, l + i, b->nh,
+					     b->q_stride, kt, v, vs, KB,
+					     b->scale, D, mx + i, l + i, b->nh,
 					     acc + (int64_t)i * D,
 					     (int64_t)b->nh * D, 4);
 					continue;
 				}
-				step(b->q + r * b->q_stride + h * D, D, kt, vb,
-				     valid, b->scale, D, mx + i, l + i, 1,
+				step(b->q + r * b->q_stride + h * D, D, kt, v,
+				     vs, valid, b->scale, D, mx + i, l + i, 1,
 				     acc + (int64_t)i * D, D, 1);
 			}
 			if (rows == 4) {
@@ -277,8 +283,8 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 						i = rr * b->nh + h;
 						step(b->q + rr * b->q_stride +
 							     h * D,
-						     D, kt, vb, KB, b->scale, D,
-						     mx + i, l + i, 1,
+						     D, kt, v, vs, KB, b->scale,
+						     D, mx + i, l + i, 1,
 						     acc + (int64_t)i * D, D,
 						     4);
 					}

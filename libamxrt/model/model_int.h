@@ -205,6 +205,7 @@ void amxrt_op_par(amxrt_range_fn fn, void *arg, int64_t n, int64_t grain);
  * an operation on them rounds as the same operation on each float.
  */
 typedef float v4f __attribute__((vector_size(16)));
+
 /* y[m x n] = rmsnorm(x[m x n]) * weight (F32 [n]). */
 void amxrt_op_rmsnorm(float *y, const float *x, const float *weight, int64_t m,
 		      int64_t n, float eps);

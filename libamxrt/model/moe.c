@@ -46,13 +46,7 @@ static void route(const float *logits, int n_expert, int k, int *sel, float *w)
 		w[j] = (float)(w[j] / wsum);
 }
 
-/*
- * Add each expert row's output, weighted, into its token's row, for the
- * tokens [t0, t1): the pool splits the tokens, so that a token's rows from
- * several experts add into its row on one thread, in the order of the
- * experts as on one thread. Four-float vectors (model_int.h), a multiply
- * and an add each as the scalar tail: the same bits whatever the split.
- */
+/* The weighted scatter of a group's expert rows (scatter_tokens()). */
 struct scatter_job {
 	float *dst;
 	const float *src, *rw;
@@ -60,6 +54,14 @@ struct scatter_job {
 	int64_t total, E;
 };
 
+/*
+ * Add each expert row's output, weighted, into its token's row, for the
+ * tokens [t0, t1): the pool splits the tokens, so that a token's rows from
+ * several experts add into its row on one thread, in the order of the
+ * experts as on one thread. Four-float vectors (model_int.h); whether a
+ * column takes them or the scalar tail follows from E alone, so the bits do
+ * not depend on the split.
+ */
 static void scatter_tokens(void *arg, int64_t t0, int64_t t1)
 {
 	const struct scatter_job *a = arg;
@@ -168,10 +170,16 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 		if (ret)
 			return ret;
 		/* scatter back, weighted */
-		sj = (struct scatter_job){ c->xb2,  c->ye, c->rw,
-					   c->rows, total, E };
+		sj = (struct scatter_job){ .dst = c->xb2,
+					   .src = c->ye,
+					   .rw = c->rw,
+					   .rows = c->rows,
+					   .total = total,
+					   .E = E };
+		/* a token's work: the group's rows per token, times E */
 		amxrt_op_par(scatter_tokens, &sj, m,
-			     AMXRT_OP_PAR_WORK / (k * E > 0 ? k * E : 1));
+			     AMXRT_OP_PAR_WORK * m /
+				     (total * E > 0 ? total * E : 1));
 	}
 	return 0;
 }
