@@ -355,8 +355,8 @@ TEST(wide_heads)
 		EXPECT_LE(c.nmse, tn);
 		EXPECT_LE(c.rel, tr);
 		/*
-		 * one token at a time (a decode step: with one group of 4
-		 * heads, or one head, a KV head's values are read in place)
+		 * one token at a time (decode steps, which read a KV head's
+		 * values in place rather than copied)
 		 */
 		EXPECT_EQ(0,
 			  run_vs_ref(tmp_path("w.gguf"), &h, toks, 80, 1, &c));
