@@ -2,8 +2,9 @@
 /*
  * attention_avx512.c - causal attention of a block of query rows and the
  * query heads of one KV head, with AVX-512: keys taken 32 at a time
- * (transposed in registers once per block, and their values copied side by
- * side, for every query of it), scores in two vectors of 16, query vectors
+ * (transposed in registers once per block for every query of it, and for a
+ * block of several rows their values copied side by side), scores in two
+ * vectors of 16, query vectors
  * four at a time sharing each key and value load (four heads of a row; the
  * heads left over from those groups, every head where a KV head has fewer
  * than four, four rows at a time where the rows see the whole key block,
@@ -28,10 +29,10 @@
  * NQ query vectors (q + n * qs: heads of one row, or one head of NQ rows,
  * that all see `valid` of the KB keys, 1 .. KB) against the keys of kt
  * ([D][KB], transposed) and their values (v, rows vs floats apart): update
- * their max,
- * sum and accumulator (mx[n * ms], l[n * ms], acc + n * as). Each key and
- * value vector is loaded once for all NQ; the max, the rescaling of the
- * accumulators and the scalar exp are paid once per KB keys.
+ * their max, sum and accumulator (mx[n * ms], l[n * ms], acc + n * as).
+ * Each key and value vector is loaded once for all NQ; the max, the
+ * rescaling of the accumulators and the scalar exp are paid once per KB
+ * keys.
  */
 static inline __attribute__((always_inline)) void
 step(const float *q, int64_t qs, const float *kt, const float *v, int64_t vs,
@@ -240,27 +241,30 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 			       sizeof(float) * D);
 		for (r = 0; r < b->nrows;) {
 			int lim = b->n0 + r < kend ? b->n0 + r : kend;
-			int valid = lim - t0, hq = b->nh & ~3, rows = 1;
+			int valid = lim - t0, hq = b->nh & ~3, rows = 1, rr;
 
 			if (valid <= 0) {
 				r++;
 				continue;
 			}
 			valid = valid < KB ? valid : KB;
-			/* heads of a row in groups of 4 */
-			for (h = 0; h < hq; h += 4) {
-				i = r * b->nh + h;
-				step(b->q + r * b->q_stride + h * D, D, kt, v,
-				     vs, valid, b->scale, D, mx + i, l + i, 1,
-				     acc + (int64_t)i * D, D, 4);
-			}
 			/*
-			 * the heads left (all of them, for fewer than 4 a KV
-			 * head): 4 rows at a time where all 4 see the whole key
-			 * block (a row sees no fewer keys than the one before)
+			 * 4 rows at a time where all 4 see the whole key block
+			 * (a row sees no fewer keys than the one before) and
+			 * heads are left over from groups of 4
 			 */
 			if (valid == KB && r + 4 <= b->nrows && hq < b->nh)
 				rows = 4;
+			/* heads of each row in groups of 4 */
+			for (rr = r; rr < r + rows; rr++)
+				for (h = 0; h < hq; h += 4) {
+					i = rr * b->nh + h;
+					step(b->q + rr * b->q_stride + h * D, D,
+					     kt, v, vs, valid, b->scale, D,
+					     mx + i, l + i, 1,
+					     acc + (int64_t)i * D, D, 4);
+				}
+			/* the heads left: a head of the 4 rows, or alone */
 			for (h = hq; h < b->nh; h++) {
 				i = r * b->nh + h;
 				if (rows == 4) {
@@ -274,21 +278,6 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 				step(b->q + r * b->q_stride + h * D, D, kt, v,
 				     vs, valid, b->scale, D, mx + i, l + i, 1,
 				     acc + (int64_t)i * D, D, 1);
-			}
-			if (rows == 4) {
-				/* rows r + 1 .. r + 3: their groups of 4 heads */
-				int rr;
-
-				for (rr = r + 1; rr < r + 4; rr++)
-					for (h = 0; h < hq; h += 4) {
-						i = rr * b->nh + h;
-						step(b->q + rr * b->q_stride +
-							     h * D,
-						     D, kt, v, vs, KB, b->scale,
-						     D, mx + i, l + i, 1,
-						     acc + (int64_t)i * D, D,
-						     4);
-					}
 			}
 			r += rows;
 		}

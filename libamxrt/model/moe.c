@@ -71,10 +71,11 @@ static void scatter_tokens(void *arg, int64_t t0, int64_t t1)
 		float *dst = a->dst + (int64_t)a->rows[r] * E;
 		const float *src = a->src + r * E;
 		float w = a->rw[r];
-		v4f wv = { w, w, w, w }, d, x;
+		v4f wv, d, x;
 
 		if (a->rows[r] < t0 || a->rows[r] >= t1)
 			continue;
+		wv = (v4f){ w, w, w, w };
 		for (i = 0; i + 4 <= E; i += 4) {
 			memcpy(&d, dst + i, sizeof(d));
 			memcpy(&x, src + i, sizeof(x));
