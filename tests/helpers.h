@@ -71,6 +71,21 @@ static inline float test_normal(void)
 	       0.8660254f;
 }
 
+/*
+ * Largest |x| of the activation group (group blocks of 32) that holds
+ * block b of a row of k values: the Q8 stagers' scale is this / 127.
+ */
+static inline double test_group_amax(const float *x, int64_t k, int64_t b,
+				     int64_t group)
+{
+	int64_t l = b / group * group * 32, end = l + group * 32;
+	double amax = 0;
+
+	for (; l < end && l < k; l++)
+		amax = fmax(amax, fabs(x[l]));
+	return amax;
+}
+
 static inline float *test_matrix(int64_t rows, int64_t cols, float scale)
 {
 	float *m = malloc((size_t)(rows * cols) * sizeof(float));

@@ -9,8 +9,9 @@
  * Tolerance, per output y = sum_k w_k x_k, computed alongside the
  * reference from the same w and x (a worst-case bound, not a fudge):
  *   integer weights: activations are quantized per block b of 32 to
- *     q * d with |x - q d| <= d / 2 = max_b |x| / 254, so
- *     |err| <= sum_b (max_b |x| / 254) * sum_{k in b} |w_k|
+ *     q * d, d = max_g |x| / 127 (g: the group of AMXRT_ACT_GROUP blocks
+ *     holding b), with |x - q d| <= d / 2 = max_g |x| / 254, so
+ *     |err| <= sum_b (max_g |x| / 254) * sum_{k in b} |w_k|
  *   bf16 weights on the SIMD paths: activations rounded to bf16 (8
  *     significant bits), |x - bf16(x)| <= 2^-8 |x|, so
  *     |err| <= 2^-8 sum |w_k x_k|
@@ -72,6 +73,7 @@ static double exact_weight(enum amxrt_type type, const uint8_t *row, int64_t l)
 
 static int same_activation_reference(struct problem *p)
 {
+	int group = amxrt_act_group(amxrt_q8_kind(p->type));
 	int64_t kp = (p->k + 31) / 32 * 32, nb = kp / 32, rb, i, j, b, l;
 	int8_t *q = malloc((size_t)kp);
 	float *d = malloc((size_t)nb * 4);
@@ -83,7 +85,8 @@ static int same_activation_reference(struct problem *p)
 	if (!q || !d || !sum || !p->yq || !p->bq)
 		return -ENOMEM;
 	for (i = 0; i < p->m; i++) {
-		amxrt_act_quantize_row(p->x + i * p->k, p->k, kp, q, d, sum);
+		amxrt_act_quantize_row(p->x + i * p->k, p->k, kp, group, q, d,
+				       sum);
 		for (j = 0; j < p->n; j++) {
 			const uint8_t *row = p->rows + j * rb;
 			double acc = 0, mag = 0;
@@ -155,10 +158,13 @@ static int make_problem(struct problem *p, enum amxrt_type type, int64_t n,
 			int64_t b;
 
 			for (b = 0; b < k; b += 32) {
-				double amax = 0, w1 = 0;
+				double amax = test_group_amax(
+					       xr, k, b / 32,
+					       amxrt_act_group(
+						       amxrt_q8_kind(type))),
+				       w1 = 0;
 
 				for (l = b; l < b + 32 && l < k; l++) {
-					amax = fmax(amax, fabs(xr[l]));
 					w1 += fabs(wf[l]);
 					abs += fabs((double)wf[l] * xr[l]);
 				}
@@ -425,6 +431,90 @@ TEST(float_k_tails)
 			}
 		}
 	}
+}
+
+/*
+ * Q8 activations: AMXRT_ACT_Q8 has a scale per block, AMXRT_ACT_Q8G one
+ * per group of AMXRT_ACT_GROUP blocks (the Q4 gemm kernels apply it once
+ * per group): d = the largest |x| of the block or group / 127, every value
+ * within d / 2 of q * d (the float rounding of x / d adds a few units of
+ * 2^-24 relative: the 0.5001), s the sum of the block's q, zeros past k.
+ * Blocks of one row differ in magnitude by up to 10^6, so a scale kept
+ * per block for Q8G, shared for Q8, or a group cut elsewhere, fails. And
+ * every path's integer kernels take the kind amxrt_q8_kind() names.
+ */
+TEST(act_q8_scales)
+{
+	static const int64_t ks[] = { 1, 31, 32, 100, 128, 129, 160, 300, 2065 };
+	static const enum amxrt_act_kind kinds[] = { AMXRT_ACT_Q8,
+						     AMXRT_ACT_Q8G };
+	const struct amxrt_kernel *(*const picks[])(enum amxrt_type,
+						    int64_t) = {
+		amxrt_generic_pick, amxrt_avx2_pick,	amxrt_avx512_pick,
+		amxrt_amx_pick,	    amxrt_amx_sim_pick,
+	};
+	size_t t, c, pi, ti;
+
+	for (c = 0; c < 2; c++) {
+		int group = amxrt_act_group(kinds[c]);
+
+		for (t = 0; t < sizeof(ks) / sizeof(ks[0]); t++) {
+			int64_t k = ks[t], kp = (k + 31) / 32 * 32,
+				nb = kp / 32, b, l, bad = 0;
+			float *x = malloc((size_t)kp * 4),
+			      *d = malloc((size_t)nb * 4);
+			int8_t *q = malloc((size_t)kp);
+			int32_t *s = malloc((size_t)nb * 4);
+
+			ASSERT_TRUE(x && d && q && s);
+			for (b = 0; b < nb; b++) {
+				float scale = powf(
+					10.0f, (float)(test_rand() % 7) - 3);
+
+				for (l = b * 32; l < b * 32 + 32 && l < k; l++)
+					x[l] = test_normal() * scale;
+			}
+			amxrt_act_quantize_row(x, k, kp, group, q, d, s);
+			for (b = 0; b < nb; b++) {
+				double want =
+					test_group_amax(x, k, b, group) / 127;
+				int32_t sum = 0;
+
+				bad += fabs(d[b] - want) > 1e-6 * want;
+				for (l = b * 32; l < b * 32 + 32; l++) {
+					sum += q[l];
+					if (l >= k)
+						bad += q[l] != 0;
+					else
+						bad += fabs(x[l] -
+							    (double)q[l] *
+								    d[b]) >
+						       0.5001 * d[b];
+				}
+				bad += sum != s[b];
+			}
+			if (bad)
+				TH_LOG("group %d, k %lld: %lld wrong", group,
+				       (long long)k, (long long)bad);
+			EXPECT_EQ(0, bad);
+			free(x);
+			free(d);
+			free(q);
+			free(s);
+		}
+	}
+	for (pi = 0; pi < sizeof(picks) / sizeof(picks[0]); pi++)
+		for (ti = 0; ti < 3; ti++) {
+			const struct amxrt_kernel *kern;
+			int64_t m;
+
+			for (m = 1; m <= 64; m += 63) {
+				kern = picks[pi](weight_types[ti], m);
+				ASSERT_NE(NULL, kern);
+				EXPECT_EQ(amxrt_q8_kind(weight_types[ti]),
+					  kern->act);
+			}
+		}
 }
 
 /* Every output is computed by one thread in a fixed order: bitwise equal. */

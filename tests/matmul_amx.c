@@ -15,16 +15,17 @@
  *
  * Integer weights vs amxrt_matmul_ref (double, unquantized x): the kernel
  * multiplies exact weights by activations quantized per block b to
- * q * d, d = max_b |x| / 127, q = round(x / d), so |x - q d| <= d / 2 =
- * max_b |x| / 254 (plus the rounding of x * (1/d) in float, a relative
- * 2^-22 of max_b |x|: the factor 1.001 below). The int32 block dots are
+ * q * d, d = max_g |x| / 127 (max_g: over the group of AMXRT_ACT_GROUP
+ * blocks holding b), q = round(x / d), so |x - q d| <= d / 2 =
+ * max_g |x| / 254 (plus the rounding of x * (1/d) in float, a relative
+ * 2^-22 of max_g |x|: the factor 1.001 below). The int32 block dots are
  * exact. The float work per block is one product dw * da, one fused
  * multiply-add into the accumulator (two for Q4_1, whose weight decode
  * d * q + m also rounds once in the reference): with nb blocks a
  * sequential sum, at most (nb + 8) u relative to the sum of magnitudes,
  * doubled for margin. So
- *   |err| <= 1.001 * sum_b (max_b |x| / 254) * sum_{k in b} |w_k|
- *            + (nb + 8) 2^-23 * sum_k |w_k| (|x_k| + max_b |x| / 254).
+ *   |err| <= 1.001 * sum_b (max_g |x| / 254) * sum_{k in b} |w_k|
+ *            + (nb + 8) 2^-23 * sum_k |w_k| (|x_k| + max_g |x| / 254).
  *
  * Integer weights vs the same-activation reference (the activations that
  * amxrt_act_quantize_row() gives, the weights' own integers and scales,
@@ -126,8 +127,8 @@ static void ref_one(struct prob *p, int64_t i, int64_t j, const float *wf,
 		double amax = 0, w1 = 0, dot = 0, term, mterm;
 		float dw = 0, mw = 0;
 
-		for (l = b * 32; l < l1; l++)
-			amax = fmax(amax, fabs(xr[l]));
+		amax = test_group_amax(xr, p->k, b,
+				       amxrt_act_group(amxrt_q8_kind(p->type)));
 		for (l = b * 32; l < l1; l++) {
 			double bx;
 
@@ -180,8 +181,10 @@ static int references(struct prob *p)
 	if (err)
 		goto out;
 	for (i = 0; i < p->m && is_q(p->type); i++)
-		amxrt_act_quantize_row(p->x + i * p->k, p->k, kp, q + i * kp,
-				       d + i * p->nb, s + i * p->nb);
+		amxrt_act_quantize_row(p->x + i * p->k, p->k, kp,
+				       amxrt_act_group(amxrt_q8_kind(p->type)),
+				       q + i * kp, d + i * p->nb,
+				       s + i * p->nb);
 	for (j = 0; j < p->n; j++) {
 		amxrt_dequantize_row(p->type, p->rows + j * p->rb, wf, p->k);
 		for (i = 0; i < p->m; i++)
@@ -520,8 +523,9 @@ TEST(picker)
 
 	k = amxrt_amx_sim_pick(AMXRT_TYPE_Q4_1, 2);
 	ASSERT_NE(NULL, k);
-	ASSERT_EQ(AMXRT_ACT_Q8, k->act);
-	ASSERT_STREQ("amx tdpbsud 2x2 tiles, q8 activations (tile model)",
+	ASSERT_EQ(AMXRT_ACT_Q8G, k->act);
+	ASSERT_STREQ("amx tdpbsud 2x2 tiles, q8 activations, a scale per 4 "
+		     "blocks (tile model)",
 		     k->name);
 	k = amxrt_amx_pick(AMXRT_TYPE_Q8_0, 2);
 	ASSERT_NE(NULL, k);

@@ -15,9 +15,11 @@
  *
  *  1. Against amxrt_matmul_ref() (f32 activations, double sums):
  *     integer weights: the kernels see x quantized per block b of 32 as
- *       da * q with |x - da q| <= da / 2 = amax_b / 254 (round to nearest;
- *       the float rounding of x * id adds < 300 u relative, covered by
- *       1.001), so |err| <= 1.001 * sum_b (amax_b / 254) * sum_{k in b} A_k
+ *       da * q, da = amax_g / 127 (amax_g: largest |x| of the group of
+ *       AMXRT_ACT_GROUP blocks holding b), with |x - da q| <= da / 2 =
+ *       amax_g / 254 (round to nearest; the float rounding of x * id adds
+ *       < 300 u relative, covered by 1.001), so
+ *       |err| <= 1.001 * sum_b (amax_g / 254) * sum_{k in b} A_k
  *       where A_k = |w_k| (Q4_1: |d q_k| + |m|, the two terms the kernel
  *       scales separately), plus the float error of bound 2;
  *     bf16 weights on a vdpbf16ps kernel: x rounded to bf16, |x - bf(x)|
@@ -112,6 +114,7 @@ static int make_prob(struct prob *p, enum amxrt_type type, int64_t n, int64_t k,
 {
 	int64_t rb = amxrt_row_bytes(type, k), kp = (k + 31) / 32 * 32;
 	int64_t nb = kp / 32, i, j, l, b;
+	int group = amxrt_act_group(amxrt_q8_kind(type));
 	size_t mn = (size_t)(m * n);
 	double *wd, *wa, *asum, *amax;
 	float *tmp, *dq, *xb;
@@ -169,17 +172,13 @@ static int make_prob(struct prob *p, enum amxrt_type type, int64_t n, int64_t k,
 	for (i = 0; i < m; i++) {
 		const float *xr = p->x + i * ldx;
 
-		amxrt_act_quantize_row(xr, k, kp, q + i * kp, dq + i * nb,
-				       sq + i * nb);
+		amxrt_act_quantize_row(xr, k, kp, group, q + i * kp,
+				       dq + i * nb, sq + i * nb);
 		for (l = 0; l < k; l++)
 			xb[i * kp + l] =
 				amxrt_bf16_to_fp32(amxrt_fp32_to_bf16(xr[l]));
-		for (b = 0; b < nb; b++) {
-			amax[i * nb + b] = 0;
-			for (l = b * 32; l < b * 32 + 32 && l < k; l++)
-				amax[i * nb + b] =
-					fmax(amax[i * nb + b], fabs(xr[l]));
-		}
+		for (b = 0; b < nb; b++)
+			amax[i * nb + b] = test_group_amax(xr, k, b, group);
 	}
 
 	for (j = 0; j < n; j++) {
@@ -521,6 +520,8 @@ TEST_F(simd, stage_q8_bytes)
 		int8_t q1[1120], q2[1120];
 		int32_t s1[35], s2[35];
 		int mode = (int)(test_rand() % 6);
+		/* both Q8 kinds: a scale per block, per AMXRT_ACT_GROUP */
+		int group = it % 2 ? 1 : AMXRT_ACT_GROUP;
 
 		for (j = 0; j < k; j++) {
 			float v = test_normal();
@@ -555,14 +556,14 @@ TEST_F(simd, stage_q8_bytes)
 		}
 		memset(q1, 0x55, sizeof(q1));
 		memset(q2, 0x55, sizeof(q2));
-		amxrt_act_quantize_row(x, k, kp, q1, d1, s1);
-		stage(x, k, kp, q2, d2, s2);
+		amxrt_act_quantize_row(x, k, kp, group, q1, d1, s1);
+		stage(x, k, kp, group, q2, d2, s2);
 		if (memcmp(q1, q2, (size_t)kp) ||
 		    memcmp(d1, d2, (size_t)(kp / 32) * 4) ||
 		    memcmp(s1, s2, (size_t)(kp / 32) * 4)) {
 			if (!bad)
-				TH_LOG("stager differs: mode %d, k %lld", mode,
-				       (long long)k);
+				TH_LOG("stager differs: mode %d, k %lld, group %d",
+				       mode, (long long)k, group);
 			bad++;
 		}
 	}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * act.c - staging activations for the kernels: Q8 quantization per block
- * of 32 (ggml's Q8_0 rules, the scale kept in float), bf16 rounding, or a
- * zero-padded f32 copy.
+ * act.c - staging activations for the kernels: Q8 quantization (int8 per
+ * block of 32 as in ggml's Q8_0, with a float scale per block or, for
+ * AMXRT_ACT_Q8G, one for each group of AMXRT_ACT_GROUP blocks, stored with
+ * every block of it), bf16 rounding, or a zero-padded f32 copy.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,29 +13,48 @@
 #include "../core/error.h"
 #include "kernels.h"
 
-void amxrt_act_quantize_row(const float *x, int64_t k, int64_t kp, int8_t *q,
-			    float *d, int32_t *s)
+/* Largest |x| of block b's real values (NaN ignored: the test is false). */
+static float block_amax(const float *x, int64_t k, int64_t b)
 {
-	int64_t b, j;
+	int64_t j, n = k - b * AMXRT_BLOCK_K;
+	float amax = 0.0f;
 
-	for (b = 0; b < kp / AMXRT_BLOCK_K; b++) {
-		const float *xb = x + b * AMXRT_BLOCK_K;
-		int8_t *qb = q + b * AMXRT_BLOCK_K;
-		int64_t n = k - b * AMXRT_BLOCK_K;
+	n = n < 0 ? 0 : (n > AMXRT_BLOCK_K ? AMXRT_BLOCK_K : n);
+	for (j = 0; j < n; j++) {
+		float v = fabsf(x[b * AMXRT_BLOCK_K + j]);
+
+		amax = v > amax ? v : amax;
+	}
+	return amax;
+}
+
+void amxrt_act_quantize_row(const float *x, int64_t k, int64_t kp, int group,
+			    int8_t *q, float *d, int32_t *s)
+{
+	int64_t nb = kp / AMXRT_BLOCK_K, g, b, j;
+
+	for (g = 0; g < nb; g += group) {
+		int64_t end = g + group < nb ? g + group : nb;
 		float amax = 0.0f, db, id;
-		int32_t sum = 0;
 
-		n = n < 0 ? 0 : (n > AMXRT_BLOCK_K ? AMXRT_BLOCK_K : n);
-		for (j = 0; j < n; j++)
-			amax = fabsf(xb[j]) > amax ? fabsf(xb[j]) : amax;
+		for (b = g; b < end; b++) {
+			float m = block_amax(x, k, b);
+
+			amax = m > amax ? m : amax;
+		}
 		db = amax / 127;
 		id = db ? 1.0f / db : 0.0f;
-		for (j = 0; j < AMXRT_BLOCK_K; j++) {
-			qb[j] = j < n ? (int8_t)roundf(xb[j] * id) : 0;
-			sum += qb[j];
+		for (b = g; b < end; b++) {
+			int32_t sum = 0;
+
+			for (j = b * AMXRT_BLOCK_K; j < (b + 1) * AMXRT_BLOCK_K;
+			     j++) {
+				q[j] = j < k ? (int8_t)roundf(x[j] * id) : 0;
+				sum += q[j];
+			}
+			d[b] = db;
+			s[b] = sum;
 		}
-		d[b] = db;
-		s[b] = sum;
 	}
 }
 
@@ -58,6 +78,7 @@ int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind, int64_t m,
 				 (long long)m, (long long)kp);
 	switch (kind) {
 	case AMXRT_ACT_Q8:
+	case AMXRT_ACT_Q8G:
 		need = align_up((size_t)(mp * kp)) +
 		       2 * align_up((size_t)(mp * nb) * 4);
 		break;
@@ -93,6 +114,7 @@ int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind, int64_t m,
 	a->f = NULL;
 	switch (kind) {
 	case AMXRT_ACT_Q8:
+	case AMXRT_ACT_Q8G:
 		a->q = (int8_t *)p;
 		off = align_up((size_t)(mp * kp));
 		a->d = (float *)(p + off);
@@ -122,9 +144,11 @@ void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
 
 		switch (a->kind) {
 		case AMXRT_ACT_Q8:
+		case AMXRT_ACT_Q8G:
 			if (r < a->m) {
-				stage_q8(xr, k, kp, a->q + r * kp,
-					 a->d + r * nb, a->s + r * nb);
+				stage_q8(xr, k, kp, amxrt_act_group(a->kind),
+					 a->q + r * kp, a->d + r * nb,
+					 a->s + r * nb);
 			} else {
 				memset(a->q + r * kp, 0, (size_t)kp);
 				memset(a->d + r * nb, 0, (size_t)nb * 4);

@@ -420,6 +420,15 @@ static const struct amxrt_kernel amx_q8 = {
 	.stage_q8 = amxrt_stage_q8_avx512,
 };
 
+/* Q4: activations with a scale per group (the epilogue still per block) */
+static const struct amxrt_kernel amx_q8g = {
+	.name = AMX_NAME(
+		"amx tdpbsud 2x2 tiles, q8 activations, a scale per 4 blocks"),
+	.act = AMXRT_ACT_Q8G,
+	.fn = amx_q_kernel,
+	.stage_q8 = amxrt_stage_q8_avx512,
+};
+
 static const struct amxrt_kernel amx_bf16 = {
 	.name = AMX_NAME("amx tdpbf16ps 2x2 tiles, bf16 activations"),
 	.act = AMXRT_ACT_BF16,
@@ -433,6 +442,7 @@ const struct amxrt_kernel *AMX_PICK(enum amxrt_type type, int64_t m)
 	switch (type) {
 	case AMXRT_TYPE_Q4_0:
 	case AMXRT_TYPE_Q4_1:
+		return &amx_q8g;
 	case AMXRT_TYPE_Q8_0:
 		return &amx_q8;
 	case AMXRT_TYPE_BF16:

@@ -462,7 +462,7 @@ AI void int_gemv(const struct amxrt_weight *w, const struct amxrt_act *a,
 /* Rows per pass over the panels: about what stays in L2 (256 KiB). */
 static int64_t rows_per_pass(const struct amxrt_act *a)
 {
-	size_t row = (size_t)a->kp * (a->kind == AMXRT_ACT_Q8 ? 1 : 4);
+	size_t row = (size_t)a->kp * (amxrt_act_group(a->kind) ? 1 : 4);
 	int64_t r = (int64_t)((192 * 1024) / row) / GEMM_MR * GEMM_MR;
 
 	return r < GEMM_MR ? GEMM_MR : r;
@@ -550,44 +550,83 @@ AI __m256 round_half_away(__m256 v)
 	return _mm256_add_ps(t, _mm256_and_ps(up, one));
 }
 
+/* Block b of x (k values) in four vectors, zero past k. */
+AI void load_block(const float *x, int64_t k, int64_t b, __m256 *xv)
+{
+	int64_t n = k - b * AMXRT_BLOCK_K;
+	float buf[AMXRT_BLOCK_K];
+	int c;
+
+	n = n < 0 ? 0 : (n > AMXRT_BLOCK_K ? AMXRT_BLOCK_K : n);
+	if (n == AMXRT_BLOCK_K) {
+		for (c = 0; c < 4; c++)
+			xv[c] = _mm256_loadu_ps(x + b * AMXRT_BLOCK_K + 8 * c);
+		return;
+	}
+	memset(buf, 0, sizeof(buf));
+	if (n)
+		memcpy(buf, x + b * AMXRT_BLOCK_K, (size_t)n * sizeof(float));
+	for (c = 0; c < 4; c++)
+		xv[c] = _mm256_loadu_ps(buf + 8 * c);
+}
+
+/* Block b's q (x times id) and s. */
+AI void quant_block(const __m256 *xv, float id, int8_t *q, int32_t *s)
+{
+	const __m256i bad = _mm256_set1_epi32((int)0x80000000u);
+	__m256i iv[4], p16a, p16b, p8, s32;
+	__m128i t;
+	int c;
+
+	for (c = 0; c < 4; c++) {
+		iv[c] = _mm256_cvtps_epi32(round_half_away(
+			_mm256_mul_ps(xv[c], _mm256_set1_ps(id))));
+		iv[c] = _mm256_andnot_si256(_mm256_cmpeq_epi32(iv[c], bad),
+					    iv[c]);
+	}
+	/* packs work per 128-bit lane: fix the order with a permute */
+	p16a = _mm256_packs_epi32(iv[0], iv[1]);
+	p16b = _mm256_packs_epi32(iv[2], iv[3]);
+	p8 = _mm256_packs_epi16(p16a, p16b);
+	p8 = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6,
+							       3, 7));
+	_mm256_storeu_si256((__m256i *)q, p8);
+	s32 = _mm256_add_epi32(_mm256_add_epi32(iv[0], iv[1]),
+			       _mm256_add_epi32(iv[2], iv[3]));
+	t = _mm_add_epi32(_mm256_castsi256_si128(s32),
+			  _mm256_extracti128_si256(s32, 1));
+	t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
+	t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
+	*s = _mm_cvtsi128_si32(t);
+}
+
 /*
  * The bytes of amxrt_act_quantize_row() (see stage_q8_avx512). NaN and
  * Inf convert to 0x80000000, whose low byte the scalar cast keeps (0);
  * the saturating packs here would make it -128, so such lanes are zeroed
  * first; every other value is in -127..127 and packs unchanged.
  */
-static void stage_q8_avx2(const float *x, int64_t k, int64_t kp, int8_t *q,
-			  float *d, int32_t *s)
+static void stage_q8_avx2(const float *x, int64_t k, int64_t kp, int group,
+			  int8_t *q, float *d, int32_t *s)
 {
 	const __m256 absmask =
 		_mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-	const __m256i bad = _mm256_set1_epi32((int)0x80000000u);
-	int64_t b;
+	int64_t nb = kp / AMXRT_BLOCK_K, g, b;
+	__m256 xv[4];
 	int c;
 
-	for (b = 0; b < kp / AMXRT_BLOCK_K; b++) {
-		int64_t n = k - b * AMXRT_BLOCK_K;
-		float buf[AMXRT_BLOCK_K];
-		__m256 xv[4], mx;
-		__m256i iv[4], p16a, p16b, p8, s32;
+	for (g = 0; g < nb; g += group) {
+		int64_t end = g + group < nb ? g + group : nb;
+		__m256 mx = _mm256_setzero_ps();
 		float amax, db, id;
 		__m128 m4;
 
-		n = n < 0 ? 0 : (n > AMXRT_BLOCK_K ? AMXRT_BLOCK_K : n);
-		if (n == AMXRT_BLOCK_K) {
+		for (b = g; b < end; b++) {
+			load_block(x, k, b, xv);
 			for (c = 0; c < 4; c++)
-				xv[c] = _mm256_loadu_ps(x + b * AMXRT_BLOCK_K +
-							8 * c);
-		} else {
-			memset(buf, 0, sizeof(buf));
-			memcpy(buf, x + b * AMXRT_BLOCK_K,
-			       (size_t)n * sizeof(float));
-			for (c = 0; c < 4; c++)
-				xv[c] = _mm256_loadu_ps(buf + 8 * c);
+				mx = _mm256_max_ps(
+					_mm256_and_ps(xv[c], absmask), mx);
 		}
-		mx = _mm256_setzero_ps();
-		for (c = 0; c < 4; c++)
-			mx = _mm256_max_ps(_mm256_and_ps(xv[c], absmask), mx);
 		m4 = _mm_max_ps(_mm256_castps256_ps128(mx),
 				_mm256_extractf128_ps(mx, 1));
 		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
@@ -595,30 +634,10 @@ static void stage_q8_avx2(const float *x, int64_t k, int64_t kp, int8_t *q,
 		amax = _mm_cvtss_f32(m4);
 		db = amax / 127;
 		id = db ? 1.0f / db : 0.0f;
-		for (c = 0; c < 4; c++) {
-			iv[c] = _mm256_cvtps_epi32(round_half_away(
-				_mm256_mul_ps(xv[c], _mm256_set1_ps(id))));
-			iv[c] = _mm256_andnot_si256(
-				_mm256_cmpeq_epi32(iv[c], bad), iv[c]);
-		}
-		/* packs work per 128-bit lane: fix the order with a permute */
-		p16a = _mm256_packs_epi32(iv[0], iv[1]);
-		p16b = _mm256_packs_epi32(iv[2], iv[3]);
-		p8 = _mm256_packs_epi16(p16a, p16b);
-		p8 = _mm256_permutevar8x32_epi32(
-			p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-		_mm256_storeu_si256((__m256i *)(q + b * AMXRT_BLOCK_K), p8);
-		d[b] = db;
-		s32 = _mm256_add_epi32(_mm256_add_epi32(iv[0], iv[1]),
-				       _mm256_add_epi32(iv[2], iv[3]));
-		{
-			__m128i t =
-				_mm_add_epi32(_mm256_castsi256_si128(s32),
-					      _mm256_extracti128_si256(s32, 1));
-
-			t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
-			t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
-			s[b] = _mm_cvtsi128_si32(t);
+		for (b = g; b < end; b++) {
+			load_block(x, k, b, xv);
+			quant_block(xv, id, q + b * AMXRT_BLOCK_K, s + b);
+			d[b] = db;
 		}
 	}
 }
@@ -633,13 +652,13 @@ static void stage_q8_avx2(const float *x, int64_t k, int64_t kp, int8_t *q,
 		.stage_q8 = stage_q8_avx2,       \
 	}
 
-KERNEL(k_q4_0_gemv, "avx2 q4_0 gemv vpmaddubsw 1x2 panels", AMXRT_ACT_Q8,
+KERNEL(k_q4_0_gemv, "avx2 q4_0 gemv vpmaddubsw 1x2 panels", AMXRT_ACT_Q8G,
        q4_0_gemv);
-KERNEL(k_q4_0_gemm, "avx2 q4_0 gemm vpmaddubsw 2x1 panels", AMXRT_ACT_Q8,
+KERNEL(k_q4_0_gemm, "avx2 q4_0 gemm vpmaddubsw 2x1 panels", AMXRT_ACT_Q8G,
        q4_0_gemm);
-KERNEL(k_q4_1_gemv, "avx2 q4_1 gemv vpmaddubsw 1x2 panels", AMXRT_ACT_Q8,
+KERNEL(k_q4_1_gemv, "avx2 q4_1 gemv vpmaddubsw 1x2 panels", AMXRT_ACT_Q8G,
        q4_1_gemv);
-KERNEL(k_q4_1_gemm, "avx2 q4_1 gemm vpmaddubsw 2x1 panels", AMXRT_ACT_Q8,
+KERNEL(k_q4_1_gemm, "avx2 q4_1 gemm vpmaddubsw 2x1 panels", AMXRT_ACT_Q8G,
        q4_1_gemm);
 KERNEL(k_q8_0_gemv, "avx2 q8_0 gemv vpsignb+vpmaddubsw 1x2 panels",
        AMXRT_ACT_Q8, q8_0_gemv);

@@ -196,6 +196,12 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 	const int64_t nb = w->nb;
 	/* gemv: low and high nibbles in two chains (see the Q4 loop) */
 	const int SPLIT_CHAINS = MR == 1;
+	/*
+	 * Q4 gemm: da once per group of blocks (AMXRT_ACT_Q8G, kernels.h);
+	 * the gemv, which waits on memory, keeps the per-block form and its
+	 * registers
+	 */
+	const int GROUPED = MR > 1 && type != AMXRT_TYPE_Q8_0;
 	const __m512i lo4 = _mm512_set1_epi8(0x0f);
 	const __m512i hi4 = _mm512_set1_epi8((char)0xf0);
 	const uint8_t *qs[MAX_P];
@@ -203,7 +209,7 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 	const int8_t *aq[MAX_MR];
 	const float *ad[MAX_MR];
 	const int32_t *as[MAX_MR];
-	__m512 f[MAX_MR][MAX_P];
+	__m512 f[MAX_MR][MAX_P], gs[MAX_MR][MAX_P];
 	int64_t b;
 	int i, j, g;
 
@@ -220,8 +226,10 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		ad[i] = a->d + (m0 + i) * nb;
 		as[i] = a->s + (m0 + i) * nb;
 		UNROLL
-		for (j = 0; j < P; j++)
+		for (j = 0; j < P; j++) {
 			f[i][j] = _mm512_setzero_ps();
+			gs[i][j] = _mm512_setzero_ps();
+		}
 	}
 
 	for (b = 0; b < nb; b++) {
@@ -340,6 +348,53 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 				acc[i][j] = _mm512_add_epi32(
 					acc[i][j],
 					_mm512_srai_epi32(acc2[i][j], 4));
+		}
+		if (GROUPED) {
+			/*
+			 * gemm: the group's blocks scaled by dw into gs,
+			 * which takes da at the group's last block
+			 */
+			int first = b % AMXRT_ACT_GROUP == 0;
+			__m512 d[MAX_P], mv[MAX_P];
+
+			UNROLL
+			for (j = 0; j < P; j++) {
+				d[j] = load_h16(dw[j] + 16 * b);
+				if (type == AMXRT_TYPE_Q4_1)
+					mv[j] = load_h16(mw[j] + 16 * b);
+			}
+			UNROLL
+			for (i = 0; i < MR; i++) {
+				__m512 sa = _mm512_set1_ps((float)as[i][b]);
+
+				UNROLL
+				for (j = 0; j < P; j++) {
+					__m512 v =
+						_mm512_cvtepi32_ps(acc[i][j]);
+
+					gs[i][j] =
+						first ? _mm512_mul_ps(v, d[j]) :
+							_mm512_fmadd_ps(
+								v, d[j],
+								gs[i][j]);
+					if (type == AMXRT_TYPE_Q4_1)
+						gs[i][j] = _mm512_fmadd_ps(
+							mv[j], sa, gs[i][j]);
+				}
+			}
+			if (b % AMXRT_ACT_GROUP == AMXRT_ACT_GROUP - 1 ||
+			    b == nb - 1) {
+				UNROLL
+				for (i = 0; i < MR; i++) {
+					__m512 da = bcastf(ad[i] + b);
+
+					UNROLL
+					for (j = 0; j < P; j++)
+						f[i][j] = _mm512_fmadd_ps(
+							gs[i][j], da, f[i][j]);
+				}
+			}
+			continue;
 		}
 		{
 			__m512 d[MAX_P];
@@ -544,7 +599,7 @@ AI void flt_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 /* Rows per pass over the panels: as many as keep the activations in L2. */
 static int64_t rows_per_pass(const struct amxrt_act *a, int mr)
 {
-	size_t row = (size_t)a->kp * (a->kind == AMXRT_ACT_Q8	? 1 :
+	size_t row = (size_t)a->kp * (amxrt_act_group(a->kind)	? 1 :
 				      a->kind == AMXRT_ACT_BF16 ? 2 :
 								  4);
 	int64_t r = (int64_t)(ACT_L2_BYTES / row) / mr * mr;
@@ -751,12 +806,39 @@ DEFINE_REDUCE16(reduce16_add, __m512i, _mm512_add_epi32, _mm512_shuffle_i32x4,
 		_mm512_shuffle_ps, _mm512_castps_si512, _mm512_castsi512_ps)
 
 /*
+ * Lane i = the largest of lanes 4(i / 4) .. 4(i / 4) + 3: the group's
+ * maximum in each of its blocks' lanes (an AMXRT_ACT_Q8G group is 4
+ * blocks, a 128-bit lane here).
+ */
+_Static_assert(AMXRT_ACT_GROUP == 4, "group_max() folds 128-bit lanes");
+AI __m512 group_max(__m512 m)
+{
+	m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, 0xb1));
+	return _mm512_max_ps(m, _mm512_shuffle_ps(m, m, 0x4e));
+}
+
+/* Block b of x (k values) in two vectors, zero past k. */
+AI void load_block(const float *x, int64_t k, int64_t b, __m512 *x0, __m512 *x1)
+{
+	int64_t n = k - b * AMXRT_BLOCK_K;
+	__mmask16 m0, m1;
+
+	n = n < 0 ? 0 : (n > AMXRT_BLOCK_K ? AMXRT_BLOCK_K : n);
+	m0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+	m1 = n >= 32 ? (__mmask16)0xffff :
+	     n <= 16 ? (__mmask16)0 :
+		       (__mmask16)((1u << (n - 16)) - 1);
+	*x0 = _mm512_maskz_loadu_ps(m0, x + b * AMXRT_BLOCK_K);
+	*x1 = _mm512_maskz_loadu_ps(m1, x + b * AMXRT_BLOCK_K + 16);
+}
+
+/*
  * Sixteen whole blocks at once (the loop below, with the two horizontal
  * reductions and the two divisions of each block done for all sixteen
  * together): same bytes in under half the time (512 rows of 2048 on one
  * thread: 0.43 -> 0.20 ns a value).
  */
-AI void stage16(const float *x, int8_t *q, float *d, int32_t *s)
+AI void stage16(const float *x, int group, int8_t *q, float *d, int32_t *s)
 {
 	const __m512 absmask =
 		_mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
@@ -773,7 +855,10 @@ AI void stage16(const float *x, int8_t *q, float *d, int32_t *s)
 				      _mm512_setzero_ps());
 		mx[i] = _mm512_max_ps(_mm512_and_ps(x1, absmask), mx[i]);
 	}
-	vd = _mm512_div_ps(reduce16_max(mx), _mm512_set1_ps(127.0f));
+	vd = reduce16_max(mx);
+	if (group > 1)
+		vd = group_max(vd);
+	vd = _mm512_div_ps(vd, _mm512_set1_ps(127.0f));
 	vid = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(vd, _mm512_setzero_ps(),
 						     _CMP_NEQ_UQ),
 				  _mm512_set1_ps(1.0f), vd);
@@ -796,51 +881,48 @@ AI void stage16(const float *x, int8_t *q, float *d, int32_t *s)
 	_mm512_storeu_si512(s, reduce16_add(sum));
 }
 
-void amxrt_stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
-			   float *d, int32_t *s)
+void amxrt_stage_q8_avx512(const float *x, int64_t k, int64_t kp, int group,
+			   int8_t *q, float *d, int32_t *s)
 {
 	const __m512 absmask =
 		_mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
-	int64_t b = 0;
+	int64_t b = 0, g, nb = kp / AMXRT_BLOCK_K;
 
 	for (; (b + 16) * AMXRT_BLOCK_K <= k; b += 16)
-		stage16(x + b * AMXRT_BLOCK_K, q + b * AMXRT_BLOCK_K, d + b,
-			s + b);
-	for (; b < kp / AMXRT_BLOCK_K; b++) {
-		int64_t n = k - b * AMXRT_BLOCK_K;
-		__mmask16 m0, m1;
-		__m512 x0, x1, mx;
-		__m128i q0, q1;
+		stage16(x + b * AMXRT_BLOCK_K, group, q + b * AMXRT_BLOCK_K,
+			d + b, s + b);
+	/* the rest a group at a time (b is a multiple of 16 here) */
+	for (g = b; g < nb; g += group) {
+		int64_t end = min64(g + group, nb);
+		__m512 mx = _mm512_setzero_ps(), x0, x1, vid;
 		float amax, db, id;
 
-		n = n < 0 ? 0 : (n > AMXRT_BLOCK_K ? AMXRT_BLOCK_K : n);
-		m0 = n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
-		m1 = n >= 32 ? (__mmask16)0xffff :
-		     n <= 16 ? (__mmask16)0 :
-			       (__mmask16)((1u << (n - 16)) - 1);
-		x0 = _mm512_maskz_loadu_ps(m0, x + b * AMXRT_BLOCK_K);
-		x1 = _mm512_maskz_loadu_ps(m1, x + b * AMXRT_BLOCK_K + 16);
-		mx = _mm512_max_ps(_mm512_and_ps(x0, absmask),
-				   _mm512_setzero_ps());
-		mx = _mm512_max_ps(_mm512_and_ps(x1, absmask), mx);
+		for (b = g; b < end; b++) {
+			load_block(x, k, b, &x0, &x1);
+			mx = _mm512_max_ps(_mm512_and_ps(x0, absmask), mx);
+			mx = _mm512_max_ps(_mm512_and_ps(x1, absmask), mx);
+		}
 		amax = _mm512_reduce_max_ps(mx);
 		db = amax / 127;
 		id = db ? 1.0f / db : 0.0f;
-		{
-			__m512 vid = _mm512_set1_ps(id);
-			__m512i i0 = _mm512_cvtps_epi32(
-				round_half_away(_mm512_mul_ps(x0, vid)));
-			__m512i i1 = _mm512_cvtps_epi32(
-				round_half_away(_mm512_mul_ps(x1, vid)));
+		vid = _mm512_set1_ps(id);
+		for (b = g; b < end; b++) {
+			__m128i q0, q1;
 
-			q0 = _mm512_cvtepi32_epi8(i0);
-			q1 = _mm512_cvtepi32_epi8(i1);
+			load_block(x, k, b, &x0, &x1);
+			q0 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(
+				round_half_away(_mm512_mul_ps(x0, vid))));
+			q1 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(
+				round_half_away(_mm512_mul_ps(x1, vid))));
+			_mm_storeu_si128((__m128i *)(q + b * AMXRT_BLOCK_K),
+					 q0);
+			_mm_storeu_si128(
+				(__m128i *)(q + b * AMXRT_BLOCK_K + 16), q1);
+			d[b] = db;
+			s[b] = _mm512_reduce_add_epi32(
+				_mm512_add_epi32(_mm512_cvtepi8_epi32(q0),
+						 _mm512_cvtepi8_epi32(q1)));
 		}
-		_mm_storeu_si128((__m128i *)(q + b * AMXRT_BLOCK_K), q0);
-		_mm_storeu_si128((__m128i *)(q + b * AMXRT_BLOCK_K + 16), q1);
-		d[b] = db;
-		s[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(
-			_mm512_cvtepi8_epi32(q0), _mm512_cvtepi8_epi32(q1)));
 	}
 }
 
@@ -855,12 +937,12 @@ void amxrt_stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
 	}
 
 KERNEL(k_q4_0_gemv, "avx512vnni q4_0 gemv vpdpbusd 1x8 panels, prefetched",
-       AMXRT_ACT_Q8, q4_0_gemv);
-KERNEL(k_q4_0_gemm, "avx512vnni q4_0 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8,
+       AMXRT_ACT_Q8G, q4_0_gemv);
+KERNEL(k_q4_0_gemm, "avx512vnni q4_0 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8G,
        q4_0_gemm);
 KERNEL(k_q4_1_gemv, "avx512vnni q4_1 gemv vpdpbusd 1x8 panels, prefetched",
-       AMXRT_ACT_Q8, q4_1_gemv);
-KERNEL(k_q4_1_gemm, "avx512vnni q4_1 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8,
+       AMXRT_ACT_Q8G, q4_1_gemv);
+KERNEL(k_q4_1_gemm, "avx512vnni q4_1 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8G,
        q4_1_gemm);
 KERNEL(k_q8_0_gemv, "avx512vnni q8_0 gemv vpdpbusd 1x4 panels", AMXRT_ACT_Q8,
        q8_0_gemv);

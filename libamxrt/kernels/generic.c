@@ -110,7 +110,7 @@ static void generic_kernel(const struct amxrt_weight *w,
 
 		for (i = 0; i < a->m; i++)
 			y[i * ldy + n] =
-				a->kind == AMXRT_ACT_Q8 ?
+				amxrt_act_group(a->kind) ?
 					row_q(w, row, a, i) :
 					row_f(w, row, a->f + i * a->kp);
 	}
@@ -119,6 +119,12 @@ static void generic_kernel(const struct amxrt_weight *w,
 static const struct amxrt_kernel generic_q8 = {
 	.name = "generic int32 dot, q8 activations",
 	.act = AMXRT_ACT_Q8,
+	.fn = generic_kernel,
+};
+
+static const struct amxrt_kernel generic_q8g = {
+	.name = "generic int32 dot, q8 activations, a scale per 4 blocks",
+	.act = AMXRT_ACT_Q8G,
 	.fn = generic_kernel,
 };
 
@@ -134,6 +140,7 @@ const struct amxrt_kernel *amxrt_generic_pick(enum amxrt_type type, int64_t m)
 	switch (type) {
 	case AMXRT_TYPE_Q4_0:
 	case AMXRT_TYPE_Q4_1:
+		return &generic_q8g;
 	case AMXRT_TYPE_Q8_0:
 		return &generic_q8;
 	case AMXRT_TYPE_F32:

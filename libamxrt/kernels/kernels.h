@@ -43,6 +43,11 @@
  *   y[m][n] += dw[n][b] * da[m][b] * (sum_k wq * aq - off * sa[m][b])
  *            + mw[n][b] * da[m][b] * sa[m][b]             (Q4_1 only)
  * with off = 8 for Q4_0, 128 for Q8_0 (the stored u8 offset), 0 for Q4_1.
+ * Q8 activations have a scale per block (AMXRT_ACT_Q8, for Q8_0 weights)
+ * or one per group of AMXRT_ACT_GROUP blocks (AMXRT_ACT_Q8G, for Q4_0 and
+ * Q4_1: da[m][b] is the same for every b of a group, groups counted from
+ * the row's first block, the last maybe shorter), so that a kernel may sum
+ * a group's blocks scaled by dw alone and apply da once per group.
  */
 #ifndef AMXRT_KERNELS_H
 #define AMXRT_KERNELS_H
@@ -55,6 +60,14 @@
 #define AMXRT_PANEL_ROWS 16
 #define AMXRT_BLOCK_K 32
 #define AMXRT_ALIGN 64
+/*
+ * Blocks of AMXRT_ACT_Q8G activations that share one scale (128 values):
+ * the kernels then spend one float multiply per group instead of one per
+ * block. The int8 step grows with the group's largest value; the error
+ * this adds stays far below 4-bit weights' own, not below 8-bit weights',
+ * whose activations keep a scale per block (Documentation/design.md).
+ */
+#define AMXRT_ACT_GROUP 4
 /* Bytes of per-thread scratch every kernel may use (64-byte aligned). */
 #define AMXRT_SCRATCH_BYTES (256 * 1024)
 
@@ -95,10 +108,25 @@ struct amxrt_weight {
 };
 
 enum amxrt_act_kind {
-	AMXRT_ACT_Q8 = 0, /* q, d, s */
+	AMXRT_ACT_Q8 = 0, /* q, d, s: a scale per block */
 	AMXRT_ACT_BF16 = 1, /* bf */
 	AMXRT_ACT_F32 = 2, /* f */
+	AMXRT_ACT_Q8G = 3, /* q, d, s: a scale per AMXRT_ACT_GROUP blocks */
 };
+
+/* The Q8 kind every path's kernels for an integer weight type take. */
+static inline enum amxrt_act_kind amxrt_q8_kind(enum amxrt_type type)
+{
+	return type == AMXRT_TYPE_Q8_0 ? AMXRT_ACT_Q8 : AMXRT_ACT_Q8G;
+}
+
+/* Blocks per scale of a Q8 kind; 0 for the others. */
+static inline int amxrt_act_group(enum amxrt_act_kind kind)
+{
+	return kind == AMXRT_ACT_Q8  ? 1 :
+	       kind == AMXRT_ACT_Q8G ? AMXRT_ACT_GROUP :
+				       0;
+}
 
 struct amxrt_act {
 	enum amxrt_act_kind kind;
@@ -106,7 +134,7 @@ struct amxrt_act {
 	int64_t mp; /* rows padded to a multiple of 16 */
 	int64_t kp, nb; /* as the weight's */
 	int8_t *q; /* [mp][kp]: per block, Q8_0 rules with a float d */
-	float *d; /* [mp][nb]: the block's scale */
+	float *d; /* [mp][nb]: the block's scale (its group's) */
 	int32_t *s; /* [mp][nb]: sum of the block's q */
 	uint16_t *bf; /* [mp][kp]: bf16, round to nearest even */
 	float *f; /* [mp][kp]: f32 copy */
@@ -125,12 +153,13 @@ typedef void (*amxrt_kernel_fn)(const struct amxrt_weight *w,
 				void *scratch);
 
 /*
- * Quantize one row of activations for AMXRT_ACT_Q8: x has k values, the
- * row is padded with zeros to kp; q gets kp int8, d and s kp / 32 entries.
- * Must give exactly what amxrt_act_quantize_row() gives.
+ * Quantize one row of activations for AMXRT_ACT_Q8 (group 1) or
+ * AMXRT_ACT_Q8G (group AMXRT_ACT_GROUP): x has k values, the row is padded
+ * with zeros to kp; q gets kp int8, d and s kp / 32 entries. Must give
+ * exactly what amxrt_act_quantize_row() gives.
  */
 typedef void (*amxrt_stage_q8_fn)(const float *x, int64_t k, int64_t kp,
-				  int8_t *q, float *d, int32_t *s);
+				  int group, int8_t *q, float *d, int32_t *s);
 
 struct amxrt_kernel {
 	const char *name; /* for amxrt_matmul_kernel_name() and -v */
@@ -252,10 +281,10 @@ void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
 		     amxrt_stage_q8_fn stage_q8);
 void amxrt_act_free(struct amxrt_act *a);
 /* The portable amxrt_stage_q8_fn. */
-void amxrt_act_quantize_row(const float *x, int64_t k, int64_t kp, int8_t *q,
-			    float *d, int32_t *s);
+void amxrt_act_quantize_row(const float *x, int64_t k, int64_t kp, int group,
+			    int8_t *q, float *d, int32_t *s);
 /* avx512.c: the same bytes with AVX-512 (for the avx512vnni and amx paths). */
-void amxrt_stage_q8_avx512(const float *x, int64_t k, int64_t kp, int8_t *q,
-			   float *d, int32_t *s);
+void amxrt_stage_q8_avx512(const float *x, int64_t k, int64_t kp, int group,
+			   int8_t *q, float *d, int32_t *s);
 
 #endif /* AMXRT_KERNELS_H */
