@@ -25,11 +25,12 @@
  *    and softmax: 1.2e-4, so NMSE <= 2e-4, max|diff| <= 0.03 max|logit|
  *    (measured ~2e-5, ~0.005). Paths that keep f32 activations land in
  *    the f32 figures.
- *  - q8_0, q4_1, q4_0 weights: activations quantized per 32-block to int8,
- *    error uniform in +-max|x_b| / 254; with max|x_b| about 2.5 times the
- *    rms of a block of roughly normal values, a relative rms error of
- *    2.5 / 254 / sqrt(3) = 0.6%: NMSE 3.2e-5 per matmul, times S = 9 and
- *    a gain of up to 10: 3e-3, so NMSE <= 5e-3 and max|diff| <= 0.1
+ *  - q8_0, q4_1, q4_0 weights: activations quantized to int8 with a scale
+ *    per 32-block (q8_0) or per group of 4 blocks (q4: 128 values), error
+ *    uniform in +-max|x_g| / 254; with max|x_g| about 3 times the rms of
+ *    128 roughly normal values (2.5 for 32), a relative rms error of at
+ *    most 3 / 254 / sqrt(3) = 0.7%: NMSE 4.7e-5 per matmul, times S = 9
+ *    and a gain of up to 10: 4.2e-3, so NMSE <= 5e-3 and max|diff| <= 0.1
  *    max|logit| (measured ~2.5e-4, ~0.015).
  * A MoE router choice is discontinuous: an error far below these can swap
  * two experts whose router logits nearly tie. So in qwen3moe models the
