@@ -31,8 +31,9 @@
  *     stagers match byte for byte, for bf16 with vdpbf16ps rounded to bf16,
  *     else as given) and summed in double: only float rounding differs.
  *     Integer weights: the int32 block dots are exact (|dot| < 2^21); per
- *     block the scale product dw * da and the accumulation round (Q4_1:
- *     two products and two accumulations), so |err| <= (nb + 8) * 2^-22 *
+ *     block the product with dw and its accumulation round, and the
+ *     product with da and its accumulation once per group or per block
+ *     (Q4_1: two more), so |err| <= (nb + 8) * 2^-22 *
  *     sum_b da_b sum_{k in b} A_k |q_k|. One unit wrong in one block's dot
  *     already breaks it. Float weights: a sequential float sum of K
  *     products rounds at most K + 2 times, so |err| <= (K + 8) * 2^-23 *
@@ -521,7 +522,7 @@ TEST_F(simd, stage_q8_bytes)
 		int32_t s1[35], s2[35];
 		int mode = (int)(test_rand() % 6);
 		/* both Q8 kinds: a scale per block, per AMXRT_ACT_GROUP */
-		int group = it % 2 ? 1 : AMXRT_ACT_GROUP;
+		int group = (it >> 2) & 1 ? 1 : AMXRT_ACT_GROUP;
 
 		for (j = 0; j < k; j++) {
 			float v = test_normal();

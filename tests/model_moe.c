@@ -14,9 +14,10 @@
  * order of the final weighted sum differs: w1 y + w2 y against y, with
  * w1 + w2 = 1 within 2^-23), a relative 1e-6 per layer; for f32 we allow
  * max|diff| <= 1e-4 max|logit|. Where the next matmul rounds its
- * activations (to bf16, or to int8 per 32-block for the integer kernels)
- * such a 1e-7 change can move a value across a rounding boundary: one
- * activation then changes by one quantum (max|x_b| / 127 for int8, a
+ * activations (to bf16, or to int8 per 32-block, with a scale per block or
+ * group of 4, for the integer kernels) such a 1e-7 change can move a value
+ * across a rounding boundary: one activation then changes by one quantum
+ * (max|x_b| / 127 for int8, max over the group for Q4 weights, a
  * relative 2^-8 for bf16), which moves the outputs of that matmul by at
  * most |w| times that quantum, about 1e-3 of their size; a few such flips
  * stay under max|diff| <= 1e-2 max|logit|.

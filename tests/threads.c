@@ -252,7 +252,9 @@ TEST(pool_run_all_at_once)
 }
 
 /* Q, K, V-like weights sharing one input, plus one with its own input:
- * the batch must give the bits of the separate calls, for any threads. */
+ * the batch must give the bits of the separate calls, for any threads.
+ * The third is Q8_0, whose activations have a scale per block where the
+ * Q4_0 ones share one per group: the batch must stage the input twice. */
 TEST(batch_equals_separate_calls)
 {
 	static const int64_t n[] = { 256, 64, 64, 80 };
@@ -264,18 +266,19 @@ TEST(batch_equals_separate_calls)
 	int i, th;
 
 	for (i = 0; i < 4; i++) {
+		enum amxrt_type type = i == 2 ? AMXRT_TYPE_Q8_0 :
+						AMXRT_TYPE_Q4_0;
 		float *wf = test_matrix(n[i], k, 0.05f);
-		int64_t rb = amxrt_row_bytes(AMXRT_TYPE_Q4_0, k);
+		int64_t rb = amxrt_row_bytes(type, k);
 		void *rows = malloc((size_t)(rb * n[i]));
 		int64_t r;
 
 		ASSERT_NE(NULL, rows);
 		for (r = 0; r < n[i]; r++)
-			ASSERT_EQ(0, amxrt_quantize_row(
-					     AMXRT_TYPE_Q4_0, wf + r * k,
-					     (char *)rows + r * rb, k));
-		ASSERT_EQ(0, amxrt_weight_pack(&w[i], AMXRT_TYPE_Q4_0, n[i], k,
-					       rows, -1));
+			ASSERT_EQ(0,
+				  amxrt_quantize_row(type, wf + r * k,
+						     (char *)rows + r * rb, k));
+		ASSERT_EQ(0, amxrt_weight_pack(&w[i], type, n[i], k, rows, -1));
 		y[i] = calloc((size_t)(m * n[i]), sizeof(float));
 		ys[i] = calloc((size_t)(m * n[i]), sizeof(float));
 		free(wf);

@@ -9,8 +9,11 @@
  * activation bytes broadcast to every lane (u8 weights x s8 activations)
  * into 16 int32 sums. Each block's sum starts at -off * sa (off = 8 for
  * Q4_0, 128 for Q8_0, 0 for Q4_1) so that after its 8 vpdpbusd it holds
- * dot - off * sa exactly; it is then converted and scaled into the float
- * accumulator: y += dw * da * (dot - off * sa) (+ mw * da * sa for Q4_1).
+ * dot - off * sa exactly; it is then converted, scaled by dw into a group
+ * sum, and that sum by da into the float accumulator at the group's last
+ * block: y += da * sum_b (dw * (dot - off * sa) (+ mw * sa for Q4_1)).
+ * A group is AMXRT_ACT_GROUP blocks in the Q4 gemm (its activations share
+ * one da per group, kernels.h), one block elsewhere.
  *
  * Two kernel shapes share one tile routine, specialized at compile time
  * for MR activation rows x P panels (16 columns each):
@@ -197,9 +200,10 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 	/* gemv: low and high nibbles in two chains (see the Q4 loop) */
 	const int SPLIT_CHAINS = MR == 1;
 	/*
-	 * Q4 gemm: da once per group of blocks (AMXRT_ACT_Q8G, kernels.h);
-	 * the gemv, which waits on memory, keeps the per-block form and its
-	 * registers
+	 * Q4 gemm: da once per group of blocks (AMXRT_ACT_Q8G, kernels.h).
+	 * The gemv, which waits on memory, takes the same activations one
+	 * block at a time (da repeats within a group), keeping its
+	 * registers; Q8_0 activations have a da per block.
 	 */
 	const int GROUPED = MR > 1 && type != AMXRT_TYPE_Q8_0;
 	const __m512i lo4 = _mm512_set1_epi8(0x0f);
@@ -349,12 +353,14 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 					acc[i][j],
 					_mm512_srai_epi32(acc2[i][j], 4));
 		}
-		if (GROUPED) {
+		{
 			/*
-			 * gemm: the group's blocks scaled by dw into gs,
-			 * which takes da at the group's last block
+			 * The block scaled by dw into gs, which takes da at
+			 * the last block of its group (of one block where
+			 * da is per block)
 			 */
-			int first = b % AMXRT_ACT_GROUP == 0;
+			const int G = GROUPED ? AMXRT_ACT_GROUP : 1;
+			int first = b % G == 0;
 			__m512 d[MAX_P], mv[MAX_P];
 
 			UNROLL
@@ -382,8 +388,7 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 							mv[j], sa, gs[i][j]);
 				}
 			}
-			if (b % AMXRT_ACT_GROUP == AMXRT_ACT_GROUP - 1 ||
-			    b == nb - 1) {
+			if (b % G == G - 1 || b == nb - 1) {
 				UNROLL
 				for (i = 0; i < MR; i++) {
 					__m512 da = bcastf(ad[i] + b);
@@ -393,42 +398,6 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 						f[i][j] = _mm512_fmadd_ps(
 							gs[i][j], da, f[i][j]);
 				}
-			}
-			continue;
-		}
-		{
-			__m512 d[MAX_P];
-
-			UNROLL
-			for (j = 0; j < P; j++)
-				d[j] = load_h16(dw[j] + 16 * b);
-			UNROLL
-			for (i = 0; i < MR; i++) {
-				__m512 da = bcastf(ad[i] + b);
-
-				UNROLL
-				for (j = 0; j < P; j++)
-					f[i][j] = _mm512_fmadd_ps(
-						_mm512_cvtepi32_ps(acc[i][j]),
-						_mm512_mul_ps(d[j], da),
-						f[i][j]);
-			}
-		}
-		if (type == AMXRT_TYPE_Q4_1) {
-			__m512 mv[MAX_P];
-
-			UNROLL
-			for (j = 0; j < P; j++)
-				mv[j] = load_h16(mw[j] + 16 * b);
-			UNROLL
-			for (i = 0; i < MR; i++) {
-				__m512 ds = _mm512_set1_ps(ad[i][b] *
-							   (float)as[i][b]);
-
-				UNROLL
-				for (j = 0; j < P; j++)
-					f[i][j] = _mm512_fmadd_ps(mv[j], ds,
-								  f[i][j]);
 			}
 		}
 	}
@@ -856,7 +825,7 @@ AI void stage16(const float *x, int group, int8_t *q, float *d, int32_t *s)
 		mx[i] = _mm512_max_ps(_mm512_and_ps(x1, absmask), mx[i]);
 	}
 	vd = reduce16_max(mx);
-	if (group > 1)
+	if (group == AMXRT_ACT_GROUP)
 		vd = group_max(vd);
 	vd = _mm512_div_ps(vd, _mm512_set1_ps(127.0f));
 	vid = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(vd, _mm512_setzero_ps(),

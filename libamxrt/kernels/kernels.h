@@ -133,7 +133,7 @@ struct amxrt_act {
 	int64_t m; /* real rows */
 	int64_t mp; /* rows padded to a multiple of 16 */
 	int64_t kp, nb; /* as the weight's */
-	int8_t *q; /* [mp][kp]: per block, Q8_0 rules with a float d */
+	int8_t *q; /* [mp][kp]: per block, Q8_0 rules, d per block/group */
 	float *d; /* [mp][nb]: the block's scale (its group's) */
 	int32_t *s; /* [mp][nb]: sum of the block's q */
 	uint16_t *bf; /* [mp][kp]: bf16, round to nearest even */
