@@ -524,7 +524,7 @@ TEST(picker)
 	k = amxrt_amx_sim_pick(AMXRT_TYPE_Q4_1, 2);
 	ASSERT_NE(NULL, k);
 	ASSERT_EQ(AMXRT_ACT_Q8G, k->act);
-	ASSERT_STREQ("amx tdpbsud 2x2 tiles, q8 activations, a scale per 4 "
+	ASSERT_STREQ("amx tdpbsud 2x2 tiles, q8 activations scaled per 4 "
 		     "blocks (tile model)",
 		     k->name);
 	k = amxrt_amx_pick(AMXRT_TYPE_Q8_0, 2);

@@ -33,8 +33,6 @@ void amxrt_act_quantize_row(const float *x, int64_t k, int64_t kp, int group,
 {
 	int64_t nb = kp / AMXRT_BLOCK_K, g, b, j;
 
-	if (group < 1)
-		group = 1;
 	for (g = 0; g < nb; g += group) {
 		int64_t end = g + group < nb ? g + group : nb;
 		float amax = 0.0f, db, id;

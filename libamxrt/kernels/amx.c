@@ -423,7 +423,7 @@ static const struct amxrt_kernel amx_q8 = {
 /* Q4: activations with a scale per group (the epilogue still per block) */
 static const struct amxrt_kernel amx_q8g = {
 	.name = AMX_NAME(
-		"amx tdpbsud 2x2 tiles, q8 activations, a scale per 4 blocks"),
+		"amx tdpbsud 2x2 tiles, q8 activations scaled per 4 blocks"),
 	.act = AMXRT_ACT_Q8G,
 	.fn = amx_q_kernel,
 	.stage_q8 = amxrt_stage_q8_avx512,

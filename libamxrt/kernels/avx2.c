@@ -652,14 +652,18 @@ static void stage_q8_avx2(const float *x, int64_t k, int64_t kp, int group,
 		.stage_q8 = stage_q8_avx2,       \
 	}
 
-KERNEL(k_q4_0_gemv, "avx2 q4_0 gemv vpmaddubsw 1x2 panels", AMXRT_ACT_Q8G,
-       q4_0_gemv);
-KERNEL(k_q4_0_gemm, "avx2 q4_0 gemm vpmaddubsw 2x1 panels", AMXRT_ACT_Q8G,
-       q4_0_gemm);
-KERNEL(k_q4_1_gemv, "avx2 q4_1 gemv vpmaddubsw 1x2 panels", AMXRT_ACT_Q8G,
-       q4_1_gemv);
-KERNEL(k_q4_1_gemm, "avx2 q4_1 gemm vpmaddubsw 2x1 panels", AMXRT_ACT_Q8G,
-       q4_1_gemm);
+KERNEL(k_q4_0_gemv,
+       "avx2 q4_0 gemv vpmaddubsw 1x2 panels, q8 activations scaled per 4 blocks",
+       AMXRT_ACT_Q8G, q4_0_gemv);
+KERNEL(k_q4_0_gemm,
+       "avx2 q4_0 gemm vpmaddubsw 2x1 panels, q8 activations scaled per 4 blocks",
+       AMXRT_ACT_Q8G, q4_0_gemm);
+KERNEL(k_q4_1_gemv,
+       "avx2 q4_1 gemv vpmaddubsw 1x2 panels, q8 activations scaled per 4 blocks",
+       AMXRT_ACT_Q8G, q4_1_gemv);
+KERNEL(k_q4_1_gemm,
+       "avx2 q4_1 gemm vpmaddubsw 2x1 panels, q8 activations scaled per 4 blocks",
+       AMXRT_ACT_Q8G, q4_1_gemm);
 KERNEL(k_q8_0_gemv, "avx2 q8_0 gemv vpsignb+vpmaddubsw 1x2 panels",
        AMXRT_ACT_Q8, q8_0_gemv);
 KERNEL(k_q8_0_gemm, "avx2 q8_0 gemm vpsignb+vpmaddubsw 2x1 panels",

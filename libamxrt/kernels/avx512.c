@@ -905,14 +905,18 @@ void amxrt_stage_q8_avx512(const float *x, int64_t k, int64_t kp, int group,
 		.stage_q8 = amxrt_stage_q8_avx512, \
 	}
 
-KERNEL(k_q4_0_gemv, "avx512vnni q4_0 gemv vpdpbusd 1x8 panels, prefetched",
+KERNEL(k_q4_0_gemv,
+       "avx512vnni q4_0 gemv vpdpbusd 1x8 panels, prefetched, q8 activations scaled per 4 blocks",
        AMXRT_ACT_Q8G, q4_0_gemv);
-KERNEL(k_q4_0_gemm, "avx512vnni q4_0 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8G,
-       q4_0_gemm);
-KERNEL(k_q4_1_gemv, "avx512vnni q4_1 gemv vpdpbusd 1x8 panels, prefetched",
+KERNEL(k_q4_0_gemm,
+       "avx512vnni q4_0 gemm vpdpbusd 4x2 panels, q8 activations scaled per 4 blocks",
+       AMXRT_ACT_Q8G, q4_0_gemm);
+KERNEL(k_q4_1_gemv,
+       "avx512vnni q4_1 gemv vpdpbusd 1x8 panels, prefetched, q8 activations scaled per 4 blocks",
        AMXRT_ACT_Q8G, q4_1_gemv);
-KERNEL(k_q4_1_gemm, "avx512vnni q4_1 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8G,
-       q4_1_gemm);
+KERNEL(k_q4_1_gemm,
+       "avx512vnni q4_1 gemm vpdpbusd 4x2 panels, q8 activations scaled per 4 blocks",
+       AMXRT_ACT_Q8G, q4_1_gemm);
 KERNEL(k_q8_0_gemv, "avx512vnni q8_0 gemv vpdpbusd 1x4 panels", AMXRT_ACT_Q8,
        q8_0_gemv);
 KERNEL(k_q8_0_gemm, "avx512vnni q8_0 gemm vpdpbusd 4x2 panels", AMXRT_ACT_Q8,

@@ -123,7 +123,7 @@ static const struct amxrt_kernel generic_q8 = {
 };
 
 static const struct amxrt_kernel generic_q8g = {
-	.name = "generic int32 dot, q8 activations, a scale per 4 blocks",
+	.name = "generic int32 dot, q8 activations scaled per 4 blocks",
 	.act = AMXRT_ACT_Q8G,
 	.fn = generic_kernel,
 };
