@@ -7,7 +7,9 @@
  * of the reference (below), and both paths within 2 ulps of each other;
  * SwiGLU within 1e-6 relative (the vector exp is good to 2e-7); RoPE in
  * both element orders (rope_avx512.c), partial rotations and tails, and
- * the two paths' RoPE bit for bit.
+ * the two paths' RoPE bit for bit; the AVX-512 attention block
+ * (attention_avx512.c) in f32 and in bf16 products against attention in
+ * double, within bounds derived from the roundings (att_bound()).
  */
 #include <float.h>
 #include <math.h>
@@ -17,6 +19,8 @@
 
 #include <amxrt/amxrt.h>
 
+#include "../libamxrt/cpu/cpu.h"
+#include "../libamxrt/kernels/kernels.h"
 #include "../libamxrt/model/model_int.h"
 
 /* In a test's function: switch to path isa, or skip saying why not. */
@@ -301,6 +305,248 @@ TEST(rope_generic)
 TEST(rope_avx512)
 {
 	run_rope(_metadata, AMXRT_ISA_AVX512VNNI);
+}
+
+/* x rounded to bf16 (to nearest, ties to even), as vcvtne2ps2bf16 does. */
+static float bf16_round(float x)
+{
+	uint32_t u;
+
+	memcpy(&u, &x, sizeof(u));
+	u = (u + 0x7fff + ((u >> 16) & 1)) & 0xffff0000u;
+	memcpy(&x, &u, sizeof(u));
+	return x;
+}
+
+/*
+ * One query vector against keys k0 .. n - 1 (kv_stride floats apart) in
+ * double: o = sum_j w_j v_j, w_j = p_j / sum p, p_j = e^(scale q.k_j - max),
+ * with q, k and v first rounded to bf16 if bf16 (the kernel's inputs).
+ * Also, per output, sqrt(sum_j w_j^2 v_j^2) (sdv), and over the keys the
+ * largest |v| and the largest scale * sum_i |q_i k_ji|.
+ */
+static void ref_attend(const float *q, const float *k, const float *v,
+		       int64_t kvs, int k0, int n, int d, double scale,
+		       int bf16, double *o, double *sdv, double *maxv,
+		       double *maxs)
+{
+	double *s = malloc(sizeof(double) * (size_t)n), mx = -INFINITY;
+	double l = 0;
+	int j, i;
+#define RD(x) (bf16 ? (double)bf16_round(x) : (double)(x))
+
+	*maxv = 0;
+	*maxs = 0;
+	for (j = k0; j < n; j++) {
+		double dot = 0, abs = 0;
+
+		for (i = 0; i < d; i++) {
+			dot += RD(q[i]) * RD(k[j * kvs + i]);
+			abs += fabs(RD(q[i]) * RD(k[j * kvs + i]));
+			*maxv = fmax(*maxv, fabs(RD(v[j * kvs + i])));
+		}
+		s[j] = dot * scale;
+		*maxs = fmax(*maxs, abs * scale);
+		mx = fmax(mx, s[j]);
+	}
+	for (j = k0; j < n; j++) {
+		s[j] = exp(s[j] - mx);
+		l += s[j];
+	}
+	for (i = 0; i < d; i++) {
+		o[i] = 0;
+		sdv[i] = 0;
+		for (j = k0; j < n; j++) {
+			double w = s[j] / l, x = RD(v[j * kvs + i]);
+
+			o[i] += w * x;
+			sdv[i] += w * w * x * x;
+		}
+		sdv[i] = sqrt(sdv[i]);
+	}
+#undef RD
+	free(s);
+}
+
+/*
+ * How far an output of the block may be from ref_attend() of the same
+ * rounding. Scores: a sum of at most 128 products in float FMA chains,
+ * rounding errors of 2^-24 of at most scale * sum |q k| each, random: about
+ * sqrt(128) 2^-24 = 2^-20.5 of it; we allow ds = 2^-19 of it. A score
+ * moved by at most ds changes each weight w_j by a factor within
+ * e^(+-2 ds), so an output (a weighted mean of values) by at most
+ * (e^(2 ds) - 1) * 2 max|v|. The vector exp (2e-7) and the output's float
+ * sums: 1e-6 max|v|. bf16: the probabilities are rounded to bf16 before
+ * they weight the values (each w_j times 1 + e_j, e_j uniform within
+ * +-2^-9, independent, sd 2^-9 / sqrt(3)): an output error of sd
+ * 2^-9 / sqrt(3) * sqrt(sum w_j^2 v_j^2); we allow 8 of those (1e-15 a
+ * value for a normal error; this one is a sum of bounded terms, whose
+ * tails are thinner). A key dropped or read twice moves an output by
+ * about w_j |v_j - o|, 0.5% of max|v| with 200 keys, several bounds.
+ */
+static double att_bound(int bf16, double maxv, double maxs, double sdv)
+{
+	double ds = ldexp(maxs, -19);
+
+	return maxv * (2 * expm1(2 * ds) + 1e-6) +
+	       (bf16 ? 8 * ldexp(sdv, -9) / sqrt(3.0) : 0);
+}
+
+/* Errors of the block against ref_attend(), over a test's cases. */
+struct att_stats {
+	double se[2], sv, worst[2];
+	int64_t count;
+};
+
+/*
+ * One case of attention_block_avx512: query rows q (nr of them, nh heads
+ * of d, 8 floats into their rows: not aligned), the keys and values of KV
+ * head 1 of 2, row r seeing keys 0 .. n0 + r - 1, or with part set only
+ * keys 32 .. 95 (the accumulator, max and sum left for a merge); keys and
+ * values past the last key the block sees are NaN. Both forms against
+ * ref_attend() of the same rounding. Returns the values out of bounds.
+ */
+static int att_case(struct __test_metadata *_metadata, void *scratch, int d,
+		    int nh, int nr, int n0, int part, float qscale,
+		    struct att_stats *st)
+{
+	const int kvh = 1, maxk = 200 + 16;
+	const int kend = part && n0 + nr - 1 > 96 ? 96 : n0 + nr - 1;
+	int64_t qs = (int64_t)nh * d + 16, kvs = 2 * (int64_t)d, i;
+	float *q = test_matrix(nr, qs, qscale);
+	float *k = test_matrix(maxk, kvs, 1.5f), *v = test_matrix(maxk, kvs, 1);
+	float *out[2], *pa[2];
+	double o[128], ow[128], sdv[128], maxv, maxs;
+	int r, h, j, bf, bad = 0;
+
+	for (i = (int64_t)kend * kvs; i < maxk * kvs; i++)
+		k[i] = v[i] = NAN;
+	for (bf = 0; bf < 2; bf++) {
+		struct amxrt_att_block blk = {
+			.q = q + 8,
+			.q_stride = qs,
+			.k = k + kvh * d,
+			.v = v + kvh * d,
+			.kv_stride = kvs,
+			.out_stride = (int64_t)nh * d,
+			.nrows = nr,
+			.nh = nh,
+			.n0 = n0,
+			.d = d,
+			.scale = 1.0f / sqrtf((float)d),
+			.k0 = part ? 32 : 0,
+			.k1 = part ? 96 : 0,
+			.bf16 = bf,
+		};
+
+		out[bf] = calloc((size_t)nr * nh * d, sizeof(float));
+		pa[bf] = calloc((size_t)nr * nh * (d + 2), sizeof(float));
+		blk.out = out[bf];
+		blk.part = part ? pa[bf] : NULL;
+		EXPECT_EQ(0, amxrt_att_block_avx512(&blk, scratch));
+	}
+	for (r = 0; r < nr; r++)
+		for (h = 0; h < nh; h++) {
+			int n = part && n0 + r > 96 ? 96 : n0 + r;
+			int k0 = part ? 32 : 0;
+			int64_t vi = (int64_t)r * nh + h;
+
+			if (n <= k0)
+				continue; /* no key: sum 0, nothing to check */
+			for (bf = 0; bf < 2; bf++) {
+				const float *got = out[bf] + vi * d;
+				const float *p = pa[bf] + vi * (d + 2);
+
+				ref_attend(q + 8 + r * qs + h * d, k + kvh * d,
+					   v + kvh * d, kvs, k0, n, d,
+					   1.0 / sqrt((double)d), bf, o, sdv,
+					   &maxv, &maxs);
+				if (!bf)
+					memcpy(ow, o, sizeof(o));
+				for (j = 0; j < d; j++) {
+					double g = part ? p[j] / p[d + 1] :
+							  got[j];
+					double err = fabs(g - o[j]);
+					double tol = att_bound(bf, maxv, maxs,
+							       sdv[j]);
+
+					bad += !(err <= tol);
+					st->worst[bf] =
+						fmax(st->worst[bf], err / tol);
+					/* against unrounded double */
+					err = fabs(g - ow[j]);
+					st->se[bf] += err * err;
+					if (!bf)
+						st->sv += ow[j] * ow[j];
+				}
+			}
+			st->count += d;
+		}
+	for (bf = 0; bf < 2; bf++) {
+		free(out[bf]);
+		free(pa[bf]);
+	}
+	free(q);
+	free(k);
+	free(v);
+	return bad;
+}
+
+/*
+ * The AVX-512 attention block in both forms on fresh random queries, keys
+ * and values (att_case()): heads of 64 and 128; 1, 3, 4 and 8 query heads
+ * a KV head (groups of 4, heads left over, both); 1, 6 and 16 query rows;
+ * the first row seeing 1, 17, 32, 45 and 200 keys (blocks of 32 keys cut
+ * by the causal diagonal at every offset, odd key counts for the bf16
+ * form's pairs of keys); a part of the keys; queries 4 times larger
+ * (sharper softmax). The bf16 form is checked against the attention of the
+ * bf16-rounded inputs; what rounding them costs is printed (the rms error
+ * of both forms against unrounded double) and checked in the model's
+ * logits by tests/model_forward.
+ */
+TEST(attention_block_avx512)
+{
+	static const int ds[] = { 64, 128 }, nhs[] = { 1, 3, 4, 8 };
+	static const int rows[] = { 1, 6, 16 }, n0s[] = { 1, 17, 32, 45, 200 };
+	struct att_stats st = { { 0, 0 }, 0, { 0, 0 }, 0 };
+	void *scratch = aligned_alloc(64, AMXRT_SCRATCH_BYTES);
+	char why[256];
+	size_t a, b, c, e;
+	int part, big, bad;
+
+	ASSERT_NE(NULL, scratch);
+	if (amxrt_isa_usable(AMXRT_ISA_AVX512VNNI, why, sizeof(why)))
+		SKIP(free(scratch);
+		     return, "avx512vnni cannot run here: %s", why);
+	if (!(amxrt_cpu_cached()->features & AMXRT_CPU_AVX512BF16))
+		SKIP(free(scratch);
+		     return, "this CPU has no AVX512_BF16 (CPUID.7.1:EAX[5])");
+	for (a = 0; a < 2; a++)
+		for (b = 0; b < 4; b++)
+			for (c = 0; c < 3; c++)
+				for (e = 0; e < 5 * 4; e++) {
+					part = (int)(e / 5) % 2;
+					big = (int)(e / 10);
+					if (part &&
+					    n0s[e % 5] + rows[c] - 1 <= 32)
+						continue; /* no key of the part */
+					bad = att_case(_metadata, scratch,
+						       ds[a], nhs[b], rows[c],
+						       n0s[e % 5], part,
+						       big ? 6.0f : 1.5f, &st);
+					EXPECT_EQ(0, bad)
+					TH_LOG("head %d, %d heads, %d rows, n0 %d%s%s: %d values out of bounds",
+					       ds[a], nhs[b], rows[c],
+					       n0s[e % 5],
+					       part ? ", keys 32..95" : "",
+					       big ? ", large q" : "", bad);
+				}
+	printf("# relative rms error against double: f32 %.3g, bf16 %.3g "
+	       "(%lld values); largest error / bound: f32 %.3g, bf16 %.3g\n",
+	       sqrt(st.se[0] / st.sv), sqrt(st.se[1] / st.sv),
+	       (long long)st.count, st.worst[0], st.worst[1]);
+	fflush(stdout);
+	free(scratch);
 }
 
 TEST_HARNESS_MAIN

@@ -299,6 +299,9 @@ TEST(summary_and_verbose)
 		 amxrt_isa_name(amxrt_isa()));
 	EXPECT_NE(NULL, strstr(a.err, want));
 	EXPECT_NE(NULL, strstr(a.err, "model: llama"));
+	/* stories260K's heads of 8: the portable loops, and why */
+	EXPECT_NE(NULL, strstr(a.err, "attention: batches: "
+				      "portable f32 ("));
 	EXPECT_NE(NULL, strstr(a.err, "placement:"));
 	EXPECT_NE(NULL,
 		  strstr(a.err, "weight bytes copied during inference: 0\n"));

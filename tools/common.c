@@ -363,6 +363,9 @@ void tool_print_model(const struct amxrt_model *m)
 		fprintf(stderr, "  tokenizer %s (pre %s), bos %d, eos %d\n",
 			amxrt_tokenizer_model(t), amxrt_tokenizer_pre(t),
 			amxrt_token_bos(t), amxrt_token_eos(t));
+	fprintf(stderr, "  attention: batches: %s; single tokens: %s\n",
+		amxrt_model_attention_name(m, 2),
+		amxrt_model_attention_name(m, 1));
 	fprintf(stderr, "  chat template: %s\n",
 		!tmpl ? "none" :
 		amxrt_chat_template_name(tmpl) ?

@@ -160,6 +160,15 @@ int amxrt_decode(struct amxrt_ctx *c, const int32_t *tokens, int n, int flags);
  * last one; others only with AMXRT_DECODE_ALL_LOGITS. NULL otherwise. */
 const float *amxrt_logits(const struct amxrt_ctx *c, int i);
 
+/*
+ * The attention kernel a forward pass of rows tokens (a prompt's
+ * micro-batch, or 1 for a decode step) runs with this model on the path in
+ * use, and why, e.g. "avx512 bf16 products, f32 sums and softmax (batches
+ * of a quantized model)". NULL if m is NULL.
+ */
+const char *amxrt_model_attention_name(const struct amxrt_model *m,
+				       int64_t rows);
+
 /* Bytes of weights copied between backends or layouts during inference
  * (the invariant: always 0). */
 uint64_t amxrt_ctx_weight_bytes_copied(const struct amxrt_ctx *c);

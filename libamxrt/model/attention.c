@@ -4,13 +4,15 @@
  * causal multi-head attention with grouped KV heads over the KV cache,
  * split over the thread pool in blocks of (query rows, KV head): the
  * query heads sharing a KV head read its keys once per block. Paths with
- * AVX-512 run attention_avx512.c; the others the portable loops here.
+ * AVX-512 run attention_avx512.c (in bf16 products for the batches of
+ * quantized models: amxrt_att_bf16()); the others the portable loops here.
  */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 
 #include "../core/error.h"
+#include "../cpu/cpu.h"
 #include "../core/threads.h"
 #include "../kernels/kernels.h"
 #include "model_int.h"
@@ -114,8 +116,78 @@ struct att_task {
 	int64_t m;
 	int rows; /* query rows per block */
 	int simd; /* the path has AVX-512 */
+	int bf16; /* ... and the products in bf16 */
 	int parts; /* a decode step cut over its keys: parts per KV head */
 };
+
+/*
+ * Which attention runs for a micro-batch of `rows` query rows, and why:
+ * the AVX-512 kernel takes heads of 64 and 128 on the paths that have it;
+ * it multiplies in bf16 pairs (vdpbf16ps: twice the products per
+ * instruction of f32 FMAs) when the batch has more than one row, the CPU
+ * has AVX512_BF16 and the model's matmul weights are q8_0, q4_0 or q4_1.
+ * Their matmuls round every activation to 8 bits with a scale per 32 or
+ * 128 values; rounding q, k, the probabilities and v to 8 significant
+ * bits adds an error of the same kind well below that (design.md,
+ * "Attention in bf16"). Float models and single rows (decode steps, where
+ * attention reads few keys per query and memory bounds the step) keep f32.
+ */
+enum att_kind {
+	ATT_PLAIN_PATH,
+	ATT_PLAIN_HEAD,
+	ATT_F32_ROW,
+	ATT_F32_NOBF16,
+	ATT_F32_FLOAT,
+	ATT_BF16
+};
+
+static enum att_kind att_kind(const struct amxrt_model *m, int64_t rows)
+{
+	int d = m->hp.head_dim;
+
+	if (!amxrt_model_simd())
+		return ATT_PLAIN_PATH;
+	if (d != 64 && d != 128)
+		return ATT_PLAIN_HEAD;
+	if (rows <= 1)
+		return ATT_F32_ROW;
+	if (!(amxrt_cpu_cached()->features & AMXRT_CPU_AVX512BF16))
+		return ATT_F32_NOBF16;
+	switch (m->main_type) {
+	case AMXRT_TYPE_Q8_0:
+	case AMXRT_TYPE_Q4_0:
+	case AMXRT_TYPE_Q4_1:
+		return ATT_BF16;
+	default:
+		return ATT_F32_FLOAT;
+	}
+}
+
+int amxrt_att_bf16(const struct amxrt_model *m, int64_t rows)
+{
+	return att_kind(m, rows) == ATT_BF16;
+}
+
+const char *amxrt_model_attention_name(const struct amxrt_model *m,
+				       int64_t rows)
+{
+	static const char *const names[] = {
+		[ATT_PLAIN_PATH] = "portable f32 (the path has no AVX-512)",
+		[ATT_PLAIN_HEAD] =
+			"portable f32 (AVX-512 kernels exist for heads of 64 "
+			"and 128)",
+		[ATT_F32_ROW] = "avx512 f32 (single rows keep f32)",
+		[ATT_F32_NOBF16] = "avx512 f32 (this CPU has no AVX512_BF16)",
+		[ATT_F32_FLOAT] = "avx512 f32 (float weights keep f32 "
+				  "attention)",
+		[ATT_BF16] = "avx512 bf16 products, f32 sums and softmax "
+			     "(batches of a quantized model)",
+	};
+
+	if (!m)
+		return NULL;
+	return names[att_kind(m, rows)];
+}
 
 #define ATT_CHUNK 64
 
@@ -236,10 +308,12 @@ static void block_plain(const struct amxrt_att_block *b)
 }
 
 /* Query rows per block: as many as the scratch holds, at most 16. */
-static int block_rows(const struct amxrt_hparams *hp)
+static int block_rows(const struct amxrt_hparams *hp, int bf16)
 {
 	int64_t nh = hp->n_head / hp->n_head_kv, d = hp->head_dim;
-	int64_t per = nh * (d + 2) * (int64_t)sizeof(float);
+	/* accumulator, max and sum; bf16: the queries as pairs too */
+	int64_t per =
+		nh * (d + 2 + (bf16 ? d / 2 : 0)) * (int64_t)sizeof(float);
 	int64_t room = AMXRT_SCRATCH_BYTES -
 		       2 * d * AMXRT_ATT_KEYS * (int64_t)sizeof(float);
 	int64_t rows = room / per;
@@ -272,6 +346,7 @@ static void att_chunk(void *arg, int64_t chunk, void *scratch)
 		.n0 = a->pos0 + (int)i0 + 1,
 		.d = d,
 		.scale = 1.0f / sqrtf((float)d),
+		.bf16 = a->bf16,
 	};
 
 	if (a->parts) {
@@ -335,11 +410,12 @@ int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0)
 		.layer = layer,
 		.pos0 = pos0,
 		.m = m,
-		.rows = block_rows(hp),
 		.simd = amxrt_model_simd(),
+		.bf16 = amxrt_att_bf16(c->m, m),
 	};
 	int ret;
 
+	a.rows = block_rows(hp, a.bf16);
 	if (m == 1 && pos0 + 1 > AMXRT_ATT_PART)
 		a.parts = (pos0 + AMXRT_ATT_PART) / AMXRT_ATT_PART;
 	if (!a.parts)

@@ -9,8 +9,13 @@
  * heads left over from those groups, every head where a KV head has fewer
  * than four, four rows at a time where the rows see the whole key block,
  * else one by one), a vectorized exp, and an online softmax whose
- * accumulators stay in registers. Built with the AVX-512 flags; called only
- * on paths that have them (avx512vnni, amx).
+ * accumulators stay in registers. Two forms of the products: f32 FMAs, or
+ * (b->bf16, prompt batches of quantized models) q, k, p and v rounded to
+ * bf16 and multiplied in pairs by vdpbf16ps into f32 sums: the block's keys
+ * transposed as pairs of dims, its values interleaved as pairs of keys,
+ * half the instructions of the f32 form. Built with the AVX-512 flags;
+ * called only on paths that have them (avx512vnni, amx), the bf16 form only
+ * where the CPU has AVX512_BF16.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -27,19 +32,24 @@
 
 /*
  * NQ query vectors (q + n * qs: heads of one row, or one head of NQ rows,
- * that all see `valid` of the KB keys, 1 .. KB) against the keys of kt
- * ([D][KB], transposed) and their values (v, rows vs floats apart): update
- * their max, sum and accumulator (mx[n * ms], l[n * ms], acc + n * as).
- * Each key and value vector is loaded once for all NQ; the max, the
- * rescaling of the accumulators and the scalar exp are paid once per KB
- * keys.
+ * that all see `valid` of the KB keys, 1 .. KB) against the block's keys
+ * and values: update their max, sum and accumulator (mx[n * ms], l[n * ms],
+ * acc + n * as). Each key and value vector is loaded once for all NQ; the
+ * max, the rescaling of the accumulators and the exp are paid once per KB
+ * keys. BF 0: q, kt ([D][KB], transposed) and v (rows vs floats apart) are
+ * floats. BF 1: they are bf16 pairs (uint32_t): q [D / 2], kt [D / 2][KB]
+ * (dims 2j and 2j + 1 of key t at kt[j * KB + t]), v [KB / 2][vs = D]
+ * (keys 2i and 2i + 1 of dim j at v[i * D + j]); the scores and the
+ * softmax stay f32, the probabilities are rounded to bf16 for the values.
  */
 static inline __attribute__((always_inline)) void
-step(const float *q, int64_t qs, const float *kt, const float *v, int64_t vs,
+step(const void *qv, int64_t qs, const void *ktv, const void *vv_, int64_t vs,
      int valid, float scale, const int D, float *mx, float *l, int ms,
-     float *acc, int64_t as, const int NQ)
+     float *acc, int64_t as, const int NQ, const int BF)
 {
 	const int CH = NQ >= 4 ? 1 : 4 / NQ;
+	const float *q = qv, *kt = ktv, *v = vv_;
+	const uint32_t *qb = qv, *kb = ktv, *vb = vv_;
 	__m512 s[4], u[4], a[MAX_NQ][8];
 	__mmask16 m0 = valid >= 16 ? (__mmask16)0xffff :
 				     (__mmask16)((1u << valid) - 1);
@@ -48,9 +58,12 @@ step(const float *q, int64_t qs, const float *kt, const float *v, int64_t vs,
 				     (__mmask16)((1u << (valid - 16)) - 1);
 	const __m512 ninf = _mm512_set1_ps(-INFINITY);
 	float pv[MAX_NQ][KB];
+	uint32_t pb[MAX_NQ][KB / 2];
 	float nmx[MAX_NQ], dmx[MAX_NQ], rs[16], rsc[MAX_NQ];
 	/* value vectors of an accumulator a pass keeps in registers */
 	const int nb = D / 16, JB = nb * NQ <= 16 ? nb : 16 / NQ;
+	/* dims (BF: pairs of dims) of a score, keys (pairs) of a value */
+	const int nk = BF ? D / 2 : D, nt = BF ? (valid + 1) / 2 : valid;
 	int j, j0, t, jb, n, c;
 
 	/*
@@ -61,18 +74,37 @@ step(const float *q, int64_t qs, const float *kt, const float *v, int64_t vs,
 		s[c] = _mm512_setzero_ps();
 		u[c] = _mm512_setzero_ps();
 	}
-	for (j = 0; j < D; j += CH)
+	for (j = 0; j < nk; j += CH)
 		for (c = 0; c < CH; c++) {
-			__m512 k0 = _mm512_load_ps(kt + (j + c) * KB),
-			       k1 = _mm512_load_ps(kt + (j + c) * KB + 16);
+			const int64_t o = (int64_t)(j + c) * KB;
+			__m512 k0 = BF ? _mm512_castsi512_ps(
+						 _mm512_load_si512(kb + o)) :
+					 _mm512_load_ps(kt + o),
+			       k1 = BF ? _mm512_castsi512_ps(_mm512_load_si512(
+						 kb + o + 16)) :
+					 _mm512_load_ps(kt + o + 16);
 
 			for (n = 0; n < NQ; n++) {
-				__m512 qj = _mm512_set1_ps(q[n * qs + j + c]);
+				__m512 *sn = &s[c * NQ + n],
+				       *un = &u[c * NQ + n];
 
-				s[c * NQ + n] =
-					_mm512_fmadd_ps(qj, k0, s[c * NQ + n]);
-				u[c * NQ + n] =
-					_mm512_fmadd_ps(qj, k1, u[c * NQ + n]);
+				if (BF) {
+					__m512bh qj =
+						(__m512bh)_mm512_set1_epi32((
+							int)qb[n * qs + j + c]);
+
+					*sn = _mm512_dpbf16_ps(*sn, qj,
+							       (__m512bh)k0);
+					*un = _mm512_dpbf16_ps(*un, qj,
+							       (__m512bh)k1);
+					continue;
+				}
+				*sn = _mm512_fmadd_ps(
+					_mm512_set1_ps(q[n * qs + j + c]), k0,
+					*sn);
+				*un = _mm512_fmadd_ps(
+					_mm512_set1_ps(q[n * qs + j + c]), k1,
+					*un);
 			}
 		}
 	for (c = 1; c < CH; c++)
@@ -112,8 +144,14 @@ step(const float *q, int64_t qs, const float *kt, const float *v, int64_t vs,
 		l[n * ms] = l[n * ms] * r +
 			    _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
 		mx[n * ms] = nmx[n];
-		_mm512_storeu_ps(pv[n], p0);
-		_mm512_storeu_ps(pv[n] + 16, p1);
+		if (BF)
+			/* keys 2i, 2i + 1 in the halves of pair i */
+			_mm512_storeu_si512(
+				pb[n], (__m512i)_mm512_cvtne2ps_pbh(p1, p0));
+		else {
+			_mm512_storeu_ps(pv[n], p0);
+			_mm512_storeu_ps(pv[n] + 16, p1);
+		}
 		rsc[n] = r;
 	}
 	/*
@@ -129,18 +167,32 @@ step(const float *q, int64_t qs, const float *kt, const float *v, int64_t vs,
 					_mm512_loadu_ps(acc + n * as +
 							(j0 + jb) * 16),
 					_mm512_set1_ps(rsc[n]));
-		for (t = 0; t < valid; t++) {
-			const float *vt = v + t * vs + j0 * 16;
+		for (t = 0; t < nt; t++) {
 			__m512 vv[8];
 
 			for (jb = 0; jb < JB; jb++)
-				vv[jb] = _mm512_loadu_ps(vt + jb * 16);
+				vv[jb] = BF ? _mm512_castsi512_ps(
+						      _mm512_loadu_si512(
+							      vb + t * vs +
+							      (j0 + jb) * 16)) :
+					      _mm512_loadu_ps(v + t * vs +
+							      (j0 + jb) * 16);
 			for (n = 0; n < NQ; n++) {
-				__m512 w = _mm512_set1_ps(pv[n][t]);
+				if (BF) {
+					__m512bh w =
+						(__m512bh)_mm512_set1_epi32(
+							(int)pb[n][t]);
 
+					for (jb = 0; jb < JB; jb++)
+						a[n][jb] = _mm512_dpbf16_ps(
+							a[n][jb], w,
+							(__m512bh)vv[jb]);
+					continue;
+				}
 				for (jb = 0; jb < JB; jb++)
-					a[n][jb] = _mm512_fmadd_ps(w, vv[jb],
-								   a[n][jb]);
+					a[n][jb] = _mm512_fmadd_ps(
+						_mm512_set1_ps(pv[n][t]),
+						vv[jb], a[n][jb]);
 			}
 		}
 		for (n = 0; n < NQ; n++)
@@ -195,39 +247,118 @@ transpose16(const float *k, int64_t stride, int n, float *kt)
 	}
 }
 
+/*
+ * The block's keys t0 .. t0 + nt - 1 as bf16 pairs for step(): each key's
+ * row converted in order (pairs of dims side by side), then transposed as
+ * 32-bit elements into kt [D / 2][KB]; each pair of keys' values
+ * interleaved into v [KB / 2][D]. Keys past nt are 0 (a probability of 0
+ * times them must stay 0).
+ */
 static inline __attribute__((always_inline)) void
-block(const struct amxrt_att_block *b, float *scratch, int D)
+keys_bf16(const struct amxrt_att_block *b, int t0, int nt, uint32_t *kt,
+	  uint32_t *rows, uint32_t *v, const int D)
+{
+	/* word 2j of the 32 in a vector: bf16 j of the low half, 2j + 1: of
+	 * the high half */
+	const __m512i ilv = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27,
+					     11, 26, 10, 25, 9, 24, 8, 23, 7,
+					     22, 6, 21, 5, 20, 4, 19, 3, 18, 2,
+					     17, 1, 16, 0);
+	int t, j;
+
+	for (t = 0; t < nt; t++) {
+		const float *k = b->k + (int64_t)(t0 + t) * b->kv_stride;
+
+		for (j = 0; j < D; j += 32)
+			_mm512_storeu_si512(rows + t * D / 2 + j / 2,
+					    (__m512i)_mm512_cvtne2ps_pbh(
+						    _mm512_loadu_ps(k + j + 16),
+						    _mm512_loadu_ps(k + j)));
+	}
+	for (t = 0; t < KB; t += 16)
+		for (j = 0; j < D / 2; j += 16)
+			transpose16((const float *)rows + t * D / 2 + j, D / 2,
+				    nt - t, (float *)kt + j * KB + t);
+	for (t = 0; t < nt; t += 2) {
+		const float *v0 = b->v + (int64_t)(t0 + t) * b->kv_stride;
+		const float *v1 = v0 + b->kv_stride;
+
+		for (j = 0; j < D; j += 16) {
+			__m512 x1 = t + 1 < nt ? _mm512_loadu_ps(v1 + j) :
+						 _mm512_setzero_ps();
+
+			_mm512_storeu_si512(
+				v + t / 2 * D + j,
+				_mm512_permutexvar_epi16(
+					ilv,
+					(__m512i)_mm512_cvtne2ps_pbh(
+						x1, _mm512_loadu_ps(v0 + j))));
+		}
+	}
+}
+
+static inline __attribute__((always_inline)) void
+block(const struct amxrt_att_block *b, float *scratch, const int D,
+      const int BF)
 {
 	/* row r sees keys 0 .. n0 + r - 1: the last row, nmax of them */
 	int nv = b->nrows * b->nh, nmax = b->n0 + b->nrows - 1;
 	int kend = b->k1 && b->k1 < nmax ? b->k1 : nmax;
-	float *kt = scratch; /* [D][KB], 64-byte aligned */
+	/* [D][KB] floats or [D / 2][KB] pairs, 64-byte aligned */
+	float *kt = scratch;
 	/*
-	 * [KB][D]: the block's values side by side. In the cache they are
-	 * kv_stride floats apart (n_head_kv * D: 2 KiB for 4 heads of 128, 16
-	 * KiB for 32), so the rows of a block fall into a few of L1's sets
-	 * and evict each other before the next query reads them again. Not
-	 * copied for a single row (a decode step), whose few steps a block
-	 * read them faster in place: TinyLlama's 8 heads of 64 over 512
-	 * positions 13-15% faster without the copy, moe-bench's 8 of 128 5-9%.
+	 * [KB][D]: the block's values side by side (BF: [KB / 2][D] pairs,
+	 * and after them its keys' rows converted, [KB][D / 2] pairs). In
+	 * the cache they are kv_stride floats apart (n_head_kv * D: 2 KiB
+	 * for 4 heads of 128, 16 KiB for 32), so the rows of a block fall
+	 * into a few of L1's sets and evict each other before the next query
+	 * reads them again. Not copied for a single row in f32 (a decode
+	 * step), whose few steps a block read them faster in place:
+	 * TinyLlama's 8 heads of 64 over 512 positions 13-15% faster without
+	 * the copy, moe-bench's 8 of 128 5-9%.
 	 */
 	float *vb = kt + D * KB;
-	int copy = b->nrows > 1;
+	int copy = BF || b->nrows > 1;
 	int64_t vs = copy ? D : b->kv_stride;
 	float *acc = vb + D * KB; /* [nv][D] */
 	float *mx = acc + (int64_t)nv * D, *l = mx + nv;
+	/* BF: the queries as pairs, [nv][D / 2] */
+	uint32_t *qb = (uint32_t *)(l + nv);
+	/* a query vector (row r, head h) and the stride to the next row */
+	const int64_t qrow = BF ? (int64_t)b->nh * D / 2 : b->q_stride;
 	int t0, t, j, r, h, i;
+
+#define QV(r, h)                                                          \
+	(BF ? (const void *)(qb + ((int64_t)(r)*b->nh + (h)) * (D / 2)) : \
+	      (const void *)(b->q + (r)*b->q_stride + (h)*D))
 
 	memset(acc, 0, sizeof(float) * nv * D);
 	for (i = 0; i < nv; i++) {
 		mx[i] = -INFINITY;
 		l[i] = 0.0f;
 	}
+	for (r = 0; BF && r < b->nrows; r++)
+		for (h = 0; h < b->nh; h++)
+			for (j = 0; j < D; j += 32) {
+				const float *q =
+					b->q + r * b->q_stride + h * D + j;
+
+				_mm512_storeu_si512(
+					qb + ((int64_t)r * b->nh + h) * D / 2 +
+						j / 2,
+					(__m512i)_mm512_cvtne2ps_pbh(
+						_mm512_loadu_ps(q + 16),
+						_mm512_loadu_ps(q)));
+			}
 	for (t0 = b->k0; t0 < kend; t0 += KB) {
 		int nt = kend - t0 < KB ? kend - t0 : KB;
 		const float *v = copy ? vb : b->v + (int64_t)t0 * b->kv_stride;
 
-		for (t = 0; t < KB; t += 16)
+		if (BF)
+			keys_bf16(b, t0, nt, (uint32_t *)kt,
+				  (uint32_t *)vb + KB / 2 * D, (uint32_t *)vb,
+				  D);
+		for (t = 0; !BF && t < KB; t += 16)
 			for (j = 0; j < D; j += 16)
 				transpose16(b->k +
 						    (int64_t)(t0 + t) *
@@ -235,7 +366,7 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 						    j,
 					    b->kv_stride, nt - t,
 					    kt + j * KB + t);
-		for (t = 0; copy && t < nt; t++)
+		for (t = 0; !BF && copy && t < nt; t++)
 			memcpy(vb + t * D,
 			       b->v + (int64_t)(t0 + t) * b->kv_stride,
 			       sizeof(float) * D);
@@ -259,29 +390,29 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 			for (rr = r; rr < r + rows; rr++)
 				for (h = 0; h < hq; h += 4) {
 					i = rr * b->nh + h;
-					step(b->q + rr * b->q_stride + h * D, D,
-					     kt, v, vs, valid, b->scale, D,
-					     mx + i, l + i, 1,
-					     acc + (int64_t)i * D, D, 4);
+					step(QV(rr, h), BF ? D / 2 : D, kt, v,
+					     vs, valid, b->scale, D, mx + i,
+					     l + i, 1, acc + (int64_t)i * D, D,
+					     4, BF);
 				}
 			/* the heads left: a head of the 4 rows, or alone */
 			for (h = hq; h < b->nh; h++) {
 				i = r * b->nh + h;
 				if (rows == 4) {
-					step(b->q + r * b->q_stride + h * D,
-					     b->q_stride, kt, v, vs, KB,
+					step(QV(r, h), qrow, kt, v, vs, KB,
 					     b->scale, D, mx + i, l + i, b->nh,
 					     acc + (int64_t)i * D,
-					     (int64_t)b->nh * D, 4);
+					     (int64_t)b->nh * D, 4, BF);
 					continue;
 				}
-				step(b->q + r * b->q_stride + h * D, D, kt, v,
-				     vs, valid, b->scale, D, mx + i, l + i, 1,
-				     acc + (int64_t)i * D, D, 1);
+				step(QV(r, h), BF ? D / 2 : D, kt, v, vs, valid,
+				     b->scale, D, mx + i, l + i, 1,
+				     acc + (int64_t)i * D, D, 1, BF);
 			}
 			r += rows;
 		}
 	}
+#undef QV
 	for (r = 0; r < b->nrows; r++)
 		for (h = 0; h < b->nh; h++) {
 			float *o = b->out + r * b->out_stride + h * D;
@@ -303,12 +434,18 @@ block(const struct amxrt_att_block *b, float *scratch, int D)
 
 int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch)
 {
-	switch (b->d) {
-	case 64:
-		block(b, scratch, 64);
+	switch (b->d * 2 + !!b->bf16) {
+	case 64 * 2:
+		block(b, scratch, 64, 0);
 		return 0;
-	case 128:
-		block(b, scratch, 128);
+	case 64 * 2 + 1:
+		block(b, scratch, 64, 1);
+		return 0;
+	case 128 * 2:
+		block(b, scratch, 128, 0);
+		return 0;
+	case 128 * 2 + 1:
+		block(b, scratch, 128, 1);
 		return 0;
 	default:
 		return -1;

@@ -239,6 +239,9 @@ void amxrt_rope_angles(const struct amxrt_hparams *hp, float *cs, int64_t m,
  * (row stride n_heads * head_dim), row i by the angles of row i of cs. */
 void amxrt_rope(const struct amxrt_hparams *hp, const float *cs, float *x,
 		int64_t m, int n_heads);
+/* 1 if a micro-batch of rows query rows takes the AVX-512 attention in
+ * bf16 products (attention.c says when and why). */
+int amxrt_att_bf16(const struct amxrt_model *m, int64_t rows);
 /* Causal attention of the micro-batch (m rows at pos0 ..) over the cache
  * (which already holds its keys and values) into c->att. 0 or -errno. */
 int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0);
@@ -265,6 +268,9 @@ struct amxrt_att_block {
 	 */
 	int k0, k1;
 	float *part;
+	/* products in bf16 pairs (vdpbf16ps) instead of f32: see
+	 * amxrt_att_bf16() */
+	int bf16;
 };
 
 /* Keys the AVX-512 attention takes per step (two vectors of 16). */
@@ -280,7 +286,7 @@ struct amxrt_att_block {
 
 /* attention_avx512.c: 0, or -1 for a head size it has no kernel for;
  * scratch holds (2 * d * AMXRT_ATT_KEYS + nrows * nh * (d + 2)) floats,
- * 64-byte aligned. */
+ * with bf16 set nrows * nh * d / 2 more, 64-byte aligned. */
 int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch);
 
 /* ops.c: 1 on the paths that have AVX-512 (avx512vnni, amx, amx-sim),
