@@ -185,6 +185,11 @@ TEST(table)
 		"\n\n%s: per token %.0f matmul parameters (%.0f of them the output projection, counted once per decode call for pp), ",
 		path, dense_params(&info), (double)info.n_embd * info.n_vocab);
 	EXPECT_EQ(0, strncmp(l, want, strlen(want)));
+	/* and which attention each kind of test ran */
+	EXPECT_NE(NULL, strstr(l, "; attention: pp "));
+	EXPECT_NE(NULL, strstr(l, ", tg "));
+	EXPECT_NE(NULL, strstr(l, "(single rows keep f32)") ||
+				strstr(l, "portable f32 ("));
 	EXPECT_NE(NULL, strstr(l, "pp rows: int8 peak from the best"));
 	EXPECT_NE(NULL, strstr(l, "tg rows: bandwidth bound from"));
 	EXPECT_NE(NULL, strstr(l, "tg rows: a read pass reads the weights"));

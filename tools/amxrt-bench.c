@@ -947,6 +947,7 @@ static int model_main(int argc, char **argv, int first)
 	struct amxrt_limits lim;
 	struct model_cost costs[MAX_MODELS];
 	int used[MAX_MODELS], experts[MAX_MODELS];
+	const char *att_pp[MAX_MODELS], *att_tg[MAX_MODELS];
 	struct mopts o;
 	int i, j, isa, max_n = 1;
 
@@ -1012,6 +1013,9 @@ static int model_main(int argc, char **argv, int first)
 				model_test(&o, &lim, m, c, &info, &cost, label,
 					   size, params, o.gens[j], 1, isa);
 		costs[i] = cost;
+		/* static strings: they outlive the model */
+		att_pp[i] = amxrt_model_attention_name(m, 2);
+		att_tg[i] = amxrt_model_attention_name(m, 1);
 		used[i] = info.n_expert_used;
 		experts[i] = info.n_expert;
 		amxrt_ctx_free(c);
@@ -1025,7 +1029,7 @@ static int model_main(int argc, char **argv, int first)
 		       costs[i].bytes / (1 << 20));
 		if (experts[i])
 			printf(" (%d of %d experts)", used[i], experts[i]);
-		printf(".\n");
+		printf("; attention: pp %s, tg %s.\n", att_pp[i], att_tg[i]);
 	}
 	if (int8_seen.hi > 0)
 		printf("pp rows: int8 peak from the best measured in this run; measured before each: %.3f to %.3f TOP/s.\n",

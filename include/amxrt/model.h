@@ -164,7 +164,8 @@ const float *amxrt_logits(const struct amxrt_ctx *c, int i);
  * The attention kernel a forward pass of rows tokens (a prompt's
  * micro-batch, or 1 for a decode step) runs with this model on the path in
  * use, and why, e.g. "avx512 bf16 products, f32 sums and softmax (batches
- * of a quantized model)". NULL if m is NULL.
+ * of a quantized model)": a string constant, valid after the model is
+ * freed. NULL if m is NULL.
  */
 const char *amxrt_model_attention_name(const struct amxrt_model *m,
 				       int64_t rows);

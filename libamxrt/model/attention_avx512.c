@@ -434,20 +434,16 @@ block(const struct amxrt_att_block *b, float *scratch, const int D,
 
 int amxrt_att_block_avx512(const struct amxrt_att_block *b, void *scratch)
 {
-	switch (b->d * 2 + !!b->bf16) {
-	case 64 * 2:
-		block(b, scratch, 64, 0);
-		return 0;
-	case 64 * 2 + 1:
+	/* D and BF as constants: each pair its own unrolled kernel */
+	if (b->d == 64 && b->bf16)
 		block(b, scratch, 64, 1);
-		return 0;
-	case 128 * 2:
-		block(b, scratch, 128, 0);
-		return 0;
-	case 128 * 2 + 1:
+	else if (b->d == 64)
+		block(b, scratch, 64, 0);
+	else if (b->d == 128 && b->bf16)
 		block(b, scratch, 128, 1);
-		return 0;
-	default:
+	else if (b->d == 128)
+		block(b, scratch, 128, 0);
+	else
 		return -1;
-	}
+	return 0;
 }
