@@ -571,4 +571,73 @@ TEST_F(simd, stage_q8_bytes)
 	EXPECT_EQ(0, bad);
 }
 
+/*
+ * The Q4 gemvs' two prefetch forms (into L1, or into L2 where the CPU is
+ * AMD family 19h: avx512.c gemv_pf_l2()) differ in nothing but where they
+ * ask for lines: the same bits for the same inputs, on shapes of 8 + 4 + 1
+ * panels (every tile width) with K of 3 blocks (the prefetch runs past a
+ * tile's end at once) and 64 (it wraps to the next tile late), and the
+ * kernel name says which runs. The tests above check the values of the one
+ * this CPU picks.
+ */
+TEST(gemv_prefetch_forms)
+{
+	static const enum amxrt_type types[] = { AMXRT_TYPE_Q4_0,
+						 AMXRT_TYPE_Q4_1 };
+	static const int64_t ks[] = { 96, 2048 };
+	const int64_t n = 13 * 16;
+	struct amxrt_cpu_info ci;
+	char why[256];
+	size_t t, c;
+	int mode;
+
+	if (amxrt_isa_usable(AMXRT_ISA_AVX512VNNI, why, sizeof(why)))
+		SKIP(return, "avx512vnni cannot run here: %s", why);
+	amxrt_cpu_detect(&ci);
+	for (t = 0; t < 2; t++)
+		for (c = 0; c < 2; c++) {
+			int64_t k = ks[c], rb = amxrt_row_bytes(types[t], k), i;
+			uint8_t *rows = malloc((size_t)(rb * n));
+			float *w = test_matrix(n, k, 1),
+			      *x = test_matrix(1, k, 1);
+			float *y[2] = { calloc(n, sizeof(float)),
+					calloc(n, sizeof(float)) };
+			struct amxrt_weight *wt;
+			int l2 = !strcmp(ci.vendor, "AuthenticAMD") &&
+				 ci.family == 0x19;
+
+			ASSERT_NE(NULL, rows);
+			for (i = 0; i < n; i++)
+				ASSERT_EQ(0, amxrt_quantize_row(
+						     types[t], w + i * k,
+						     rows + i * rb, k));
+			ASSERT_EQ(0,
+				  amxrt_weight_pack(&wt, types[t], n, k, rows,
+						    AMXRT_ISA_AVX512VNNI));
+			EXPECT_NE(NULL, strstr(amxrt_matmul_kernel_name(wt, 1),
+					       l2 ? "prefetched to L2" :
+						    "prefetched to L1"));
+			for (mode = 0; mode < 2; mode++) {
+				amxrt_avx512_gemv_pf_force(mode);
+				EXPECT_NE(
+					NULL,
+					strstr(amxrt_matmul_kernel_name(wt, 1),
+					       mode ? "prefetched to L2" :
+						      "prefetched to L1"));
+				ASSERT_EQ(0, amxrt_matmul(wt, x, k, y[mode], n,
+							  1));
+			}
+			amxrt_avx512_gemv_pf_force(-1);
+			EXPECT_EQ(0, memcmp(y[0], y[1], sizeof(float) * n))
+			TH_LOG("%s, K = %lld: the two forms differ",
+			       amxrt_type_name(types[t]), (long long)k);
+			amxrt_weight_free(wt);
+			free(rows);
+			free(w);
+			free(x);
+			free(y[0]);
+			free(y[1]);
+		}
+}
+
 TEST_HARNESS_MAIN

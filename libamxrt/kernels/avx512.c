@@ -61,15 +61,19 @@
 #define GEMV_WIDE_P 8
 
 /*
- * Q4 gemv asks for each panel's quants GEMV_PF_BLOCKS blocks ahead (768
- * bytes), and for the line of scales (and mins) they go with. The hardware
- * prefetchers alone leave the core waiting on memory while it computes:
- * over a decode step's sequence of weights this is 12-17% faster with 2
- * threads when the host's memory runs at full speed, and within the noise
- * when it is contended (Documentation/benchmarks.md). Not for Q8_0, whose twice
- * longer blocks stream well alone (8 prefetches a block measured slower).
+ * Q4 gemv asks for each panel's quants some blocks ahead, and for the line
+ * of scales (and mins) they go with. The hardware prefetchers alone leave
+ * the core waiting on memory while it computes. Where to and how far ahead
+ * depends on the core (Documentation/benchmarks.md): on the Zen 5 hosts
+ * GEMV_PF_BLOCKS (768 bytes) into L1 (prefetcht0) made a decode step
+ * 12-17% faster, and prefetcht1 was 8-12% slower than that; on a Zen 4
+ * host prefetcht0 made it 30-45% slower than GEMV_PF_L2_BLOCKS into L2
+ * (prefetcht1), which is what gemv_pf_l2() picks for AMD family 19h. Not
+ * for Q8_0, whose twice longer blocks stream well alone (8 prefetches a
+ * block measured slower).
  */
 #define GEMV_PF_BLOCKS 3
+#define GEMV_PF_L2_BLOCKS 6
 
 /* Array bounds for the tile routines (the shapes used are constants). */
 #define MAX_MR 12
@@ -158,11 +162,20 @@ AI void pf_block(const struct tile_pf *pf, int64_t b)
  * share of the panels, so they are most often the thread's next tile,
  * whose first loads then do not wait on memory (a decode step 1-1.5%
  * faster). Past a weight's end this touches other memory: harmless,
- * prefetches never fault.
+ * prefetches never fault. L2: prefetcht1 instead of prefetcht0.
  */
+/* One line into L1 (prefetcht0) or, L2 set, into L2 (prefetcht1). */
+AI void pf_line(const void *p, const int L2)
+{
+	if (L2)
+		_mm_prefetch((const char *)p, _MM_HINT_T1);
+	else
+		_mm_prefetch((const char *)p, _MM_HINT_T0);
+}
+
 AI void gemv_pf_block(const uint8_t *const *qs, const uint16_t *const *dw,
 		      const uint16_t *const *mw, int64_t b, const int P,
-		      size_t off)
+		      size_t off, const int L2)
 {
 	int j, l;
 
@@ -170,15 +183,12 @@ AI void gemv_pf_block(const uint8_t *const *qs, const uint16_t *const *dw,
 	for (j = 0; j < P; j++) {
 		UNROLL
 		for (l = 0; l < 4; l++)
-			_mm_prefetch((const char *)qs[j] + off + b * 256 +
-					     64 * l,
-				     _MM_HINT_T0);
+			pf_line(qs[j] + off + b * 256 + 64 * l, L2);
 		if (b & 1)
 			continue;
-		_mm_prefetch((const char *)(dw[j] + 16 * b) + off, _MM_HINT_T0);
+		pf_line((const char *)(dw[j] + 16 * b) + off, L2);
 		if (mw[j])
-			_mm_prefetch((const char *)(mw[j] + 16 * b) + off,
-				     _MM_HINT_T0);
+			pf_line((const char *)(mw[j] + 16 * b) + off, L2);
 	}
 }
 
@@ -191,7 +201,7 @@ AI void gemv_pf_block(const uint8_t *const *qs, const uint16_t *const *dw,
 AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 		 float *y, int64_t ldy, int64_t m0, int64_t mreal, int64_t p,
 		 const int32_t *corr, const struct tile_pf *pf, const int MR,
-		 const int P, const enum amxrt_type type)
+		 const int P, const enum amxrt_type type, const int L2)
 {
 	const int off = type == AMXRT_TYPE_Q8_0 ? 128 :
 			type == AMXRT_TYPE_Q4_0 ? 8 :
@@ -243,11 +253,12 @@ AI void int_tile(const struct amxrt_weight *w, const struct amxrt_act *a,
 			pf_block(pf, b);
 		if (MR == 1 && type != AMXRT_TYPE_Q8_0) {
 			/* near the end: the next P panels' first blocks */
-			int64_t bp = b + GEMV_PF_BLOCKS;
+			int64_t bp =
+				b + (L2 ? GEMV_PF_L2_BLOCKS : GEMV_PF_BLOCKS);
 			int next = bp >= nb;
 
 			gemv_pf_block(qs, dw, mw, next ? bp - nb : bp, P,
-				      next ? P * w->panel_stride : 0);
+				      next ? P * w->panel_stride : 0, L2);
 		}
 
 		UNROLL
@@ -592,18 +603,19 @@ static void int_corr(const struct amxrt_act *a, int64_t r0, int64_t r1,
 
 AI void int_gemv(const struct amxrt_weight *w, const struct amxrt_act *a,
 		 float *y, int64_t ldy, int64_t p0, int64_t p1,
-		 const enum amxrt_type type)
+		 const enum amxrt_type type, const int L2)
 {
 	int64_t p = p0;
 
 	if (type != AMXRT_TYPE_Q8_0)
 		for (; p + GEMV_WIDE_P <= p1; p += GEMV_WIDE_P)
 			int_tile(w, a, y, ldy, 0, 1, p, NULL, NULL, 1,
-				 GEMV_WIDE_P, type);
+				 GEMV_WIDE_P, type, L2);
 	for (; p + GEMV_P <= p1; p += GEMV_P)
-		int_tile(w, a, y, ldy, 0, 1, p, NULL, NULL, 1, GEMV_P, type);
+		int_tile(w, a, y, ldy, 0, 1, p, NULL, NULL, 1, GEMV_P, type,
+			 L2);
 	for (; p < p1; p++)
-		int_tile(w, a, y, ldy, 0, 1, p, NULL, NULL, 1, 1, type);
+		int_tile(w, a, y, ldy, 0, 1, p, NULL, NULL, 1, 1, type, L2);
 }
 
 AI void int_gemm(const struct amxrt_weight *w, const struct amxrt_act *a,
@@ -630,14 +642,14 @@ AI void int_gemm(const struct amxrt_weight *w, const struct amxrt_act *a,
 					 (i - r0) / GEMM_MR, nt);
 				int_tile(w, a, y, ldy, i, r1, p,
 					 corr ? corr + (i - r0) * a->nb : NULL,
-					 &pf, GEMM_MR, GEMM_P, type);
+					 &pf, GEMM_MR, GEMM_P, type, 0);
 			}
 		}
 		for (; p < p1; p++)
 			for (i = r0; i < r1; i += GEMM_MR)
 				int_tile(w, a, y, ldy, i, r1, p,
 					 corr ? corr + (i - r0) * a->nb : NULL,
-					 NULL, GEMM_MR, 1, type);
+					 NULL, GEMM_MR, 1, type, 0);
 	}
 }
 
@@ -648,7 +660,7 @@ AI void int_gemm(const struct amxrt_weight *w, const struct amxrt_act *a,
 				void *scratch)                       \
 	{                                                            \
 		(void)scratch;                                       \
-		int_gemv(w, a, y, ldy, p0, p1, type);                \
+		int_gemv(w, a, y, ldy, p0, p1, type, 0);             \
 	}                                                            \
 	static void name##_gemm(const struct amxrt_weight *w,        \
 				const struct amxrt_act *a, float *y, \
@@ -658,9 +670,22 @@ AI void int_gemm(const struct amxrt_weight *w, const struct amxrt_act *a,
 		int_gemm(w, a, y, ldy, p0, p1, scratch, type);       \
 	}
 
+/* The Q4 gemvs that prefetch into L2 (gemv_pf_l2()). */
+#define DEFINE_GEMV_L2(name, type)                                      \
+	static void name##_gemv_l2(const struct amxrt_weight *w,        \
+				   const struct amxrt_act *a, float *y, \
+				   int64_t ldy, int64_t p0, int64_t p1, \
+				   void *scratch)                       \
+	{                                                               \
+		(void)scratch;                                          \
+		int_gemv(w, a, y, ldy, p0, p1, type, 1);                \
+	}
+
 DEFINE_INT_KERNELS(q4_0, AMXRT_TYPE_Q4_0)
 DEFINE_INT_KERNELS(q4_1, AMXRT_TYPE_Q4_1)
 DEFINE_INT_KERNELS(q8_0, AMXRT_TYPE_Q8_0)
+DEFINE_GEMV_L2(q4_0, AMXRT_TYPE_Q4_0)
+DEFINE_GEMV_L2(q4_1, AMXRT_TYPE_Q4_1)
 
 #define DEFINE_FLT_KERNELS(name, kind)                                       \
 	static void name##_gemv(const struct amxrt_weight *w,                \
@@ -906,14 +931,20 @@ void amxrt_stage_q8_avx512(const float *x, int64_t k, int64_t kp, int group,
 	}
 
 KERNEL(k_q4_0_gemv,
-       "avx512vnni q4_0 gemv vpdpbusd 1x8 panels, prefetched, q8 activations scaled per 4 blocks",
+       "avx512vnni q4_0 gemv vpdpbusd 1x8 panels, prefetched to L1, q8 activations scaled per 4 blocks",
        AMXRT_ACT_Q8G, q4_0_gemv);
+KERNEL(k_q4_0_gemv_l2,
+       "avx512vnni q4_0 gemv vpdpbusd 1x8 panels, prefetched to L2 (AMD family 19h), q8 activations scaled per 4 blocks",
+       AMXRT_ACT_Q8G, q4_0_gemv_l2);
 KERNEL(k_q4_0_gemm,
        "avx512vnni q4_0 gemm vpdpbusd 4x2 panels, q8 activations scaled per 4 blocks",
        AMXRT_ACT_Q8G, q4_0_gemm);
 KERNEL(k_q4_1_gemv,
-       "avx512vnni q4_1 gemv vpdpbusd 1x8 panels, prefetched, q8 activations scaled per 4 blocks",
+       "avx512vnni q4_1 gemv vpdpbusd 1x8 panels, prefetched to L1, q8 activations scaled per 4 blocks",
        AMXRT_ACT_Q8G, q4_1_gemv);
+KERNEL(k_q4_1_gemv_l2,
+       "avx512vnni q4_1 gemv vpdpbusd 1x8 panels, prefetched to L2 (AMD family 19h), q8 activations scaled per 4 blocks",
+       AMXRT_ACT_Q8G, q4_1_gemv_l2);
 KERNEL(k_q4_1_gemm,
        "avx512vnni q4_1 gemm vpdpbusd 4x2 panels, q8 activations scaled per 4 blocks",
        AMXRT_ACT_Q8G, q4_1_gemm);
@@ -953,15 +984,54 @@ static int have_bf16(void)
 	return v == 1;
 }
 
+/* -1: as the CPU asks (gemv_pf_l2()), 0: L1, 1: L2 */
+static atomic_int pf_force = -1;
+
+void amxrt_avx512_gemv_pf_force(int mode)
+{
+	atomic_store_explicit(&pf_force, mode < 0 ? -1 : !!mode,
+			      memory_order_relaxed);
+}
+
+/*
+ * Whether the Q4 gemvs prefetch into L2 (see GEMV_PF_L2_BLOCKS): on AMD
+ * family 19h (Zen 4, the first AMD cores with AVX-512; Zen 3 never runs
+ * these kernels), where it was measured faster. Asked once.
+ */
+static int gemv_pf_l2(void)
+{
+	static atomic_int known; /* 0 unknown, 1 yes, 2 no */
+	int f = atomic_load_explicit(&pf_force, memory_order_relaxed);
+	int v = atomic_load_explicit(&known, memory_order_relaxed);
+
+	if (f >= 0)
+		return f;
+	if (!v) {
+		struct amxrt_cpu_info ci;
+
+		memset(&ci, 0, sizeof(ci));
+		amxrt_cpu_detect(&ci);
+		v = !strcmp(ci.vendor, "AuthenticAMD") && ci.family == 0x19 ?
+			    1 :
+			    2;
+		atomic_store_explicit(&known, v, memory_order_relaxed);
+	}
+	return v == 1;
+}
+
 const struct amxrt_kernel *amxrt_avx512_pick(enum amxrt_type type, int64_t m)
 {
 	int gemv = m == 1;
 
 	switch (type) {
 	case AMXRT_TYPE_Q4_0:
-		return gemv ? &k_q4_0_gemv : &k_q4_0_gemm;
+		if (gemv)
+			return gemv_pf_l2() ? &k_q4_0_gemv_l2 : &k_q4_0_gemv;
+		return &k_q4_0_gemm;
 	case AMXRT_TYPE_Q4_1:
-		return gemv ? &k_q4_1_gemv : &k_q4_1_gemm;
+		if (gemv)
+			return gemv_pf_l2() ? &k_q4_1_gemv_l2 : &k_q4_1_gemv;
+		return &k_q4_1_gemm;
 	case AMXRT_TYPE_Q8_0:
 		return gemv ? &k_q8_0_gemv : &k_q8_0_gemm;
 	case AMXRT_TYPE_F32:

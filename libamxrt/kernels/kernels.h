@@ -179,6 +179,9 @@ typedef const struct amxrt_kernel *(*amxrt_kernel_pick_fn)(enum amxrt_type type,
 const struct amxrt_kernel *amxrt_generic_pick(enum amxrt_type type, int64_t m);
 const struct amxrt_kernel *amxrt_avx2_pick(enum amxrt_type type, int64_t m);
 const struct amxrt_kernel *amxrt_avx512_pick(enum amxrt_type type, int64_t m);
+/* avx512.c: where the Q4 gemvs prefetch, for the tests: -1 as this CPU
+ * asks (into L2 on AMD family 19h, else L1), 0 into L1, 1 into L2. */
+void amxrt_avx512_gemv_pf_force(int mode);
 const struct amxrt_kernel *amxrt_amx_pick(enum amxrt_type type, int64_t m);
 const struct amxrt_kernel *amxrt_amx_sim_pick(enum amxrt_type type, int64_t m);
 
