@@ -335,7 +335,7 @@ TEST(wide_heads)
 	static const int hd[] = { 64, 128 }, heads[] = { 8, 6, 14, 2 };
 	static const enum amxrt_type wt[] = { AMXRT_TYPE_F32, AMXRT_TYPE_Q8_0,
 					      AMXRT_TYPE_Q4_0 };
-	struct amxrt_cpu_info ci;
+	struct amxrt_cpu_info ci = { 0 };
 	double tn, tr, tg;
 	size_t i, t;
 
@@ -365,7 +365,8 @@ TEST(wide_heads)
 			att = amxrt_model_attention_name(m, 48);
 			bf16 = wt[t] != AMXRT_TYPE_F32 &&
 			       (amxrt_isa() == AMXRT_ISA_AVX512VNNI ||
-				amxrt_isa() == AMXRT_ISA_AMX) &&
+				amxrt_isa() == AMXRT_ISA_AMX ||
+				amxrt_isa() == AMXRT_ISA_AMX_SIM) &&
 			       (ci.features & AMXRT_CPU_AVX512BF16);
 			EXPECT_NE(NULL, strstr(att, bf16 ? "bf16" : "f32"))
 			TH_LOG("%s: attention \"%s\"", amxrt_type_name(wt[t]),

@@ -949,7 +949,7 @@ static int model_main(int argc, char **argv, int first)
 	int used[MAX_MODELS], experts[MAX_MODELS];
 	const char *att_pp[MAX_MODELS], *att_tg[MAX_MODELS];
 	struct mopts o;
-	int i, j, isa, max_n = 1;
+	int i, j, isa, max_n = 1, max_pp = 0;
 
 	parse_model(&o, argc, argv, first);
 	if (o.threads && amxrt_set_threads(o.threads))
@@ -962,7 +962,8 @@ static int model_main(int argc, char **argv, int first)
 		die("%s", amxrt_errmsg());
 	rng = o.seed ? o.seed : 1;
 	for (i = 0; i < o.np; i++)
-		max_n = o.prompts[i] > max_n ? o.prompts[i] : max_n;
+		max_pp = o.prompts[i] > max_pp ? o.prompts[i] : max_pp;
+	max_n = max_pp > max_n ? max_pp : max_n;
 	for (i = 0; i < o.nn; i++)
 		max_n = o.gens[i] > max_n ? o.gens[i] : max_n;
 
@@ -1013,8 +1014,10 @@ static int model_main(int argc, char **argv, int first)
 				model_test(&o, &lim, m, c, &info, &cost, label,
 					   size, params, o.gens[j], 1, isa);
 		costs[i] = cost;
-		/* static strings: they outlive the model */
-		att_pp[i] = amxrt_model_attention_name(m, 2);
+		/* static strings: they outlive the model; a prompt's first
+		 * micro-batch is its longest */
+		att_pp[i] = amxrt_model_attention_name(
+			m, o.ubatch < max_pp ? o.ubatch : max_pp);
 		att_tg[i] = amxrt_model_attention_name(m, 1);
 		used[i] = info.n_expert_used;
 		experts[i] = info.n_expert;
@@ -1029,7 +1032,11 @@ static int model_main(int argc, char **argv, int first)
 		       costs[i].bytes / (1 << 20));
 		if (experts[i])
 			printf(" (%d of %d experts)", used[i], experts[i]);
-		printf("; attention: pp %s, tg %s.\n", att_pp[i], att_tg[i]);
+		if (max_pp)
+			printf("; attention: pp %s, tg %s.\n", att_pp[i],
+			       att_tg[i]);
+		else
+			printf("; attention: tg %s.\n", att_tg[i]);
 	}
 	if (int8_seen.hi > 0)
 		printf("pp rows: int8 peak from the best measured in this run; measured before each: %.3f to %.3f TOP/s.\n",

@@ -35,6 +35,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "../cpu/cpu.h"
 #include "kernels.h"
 
 #define AI static inline __attribute__((always_inline))
@@ -67,10 +68,11 @@
  * depends on the core (Documentation/benchmarks.md): on the Zen 5 hosts
  * GEMV_PF_BLOCKS (768 bytes) into L1 (prefetcht0) made a decode step
  * 12-17% faster, and prefetcht1 was 8-12% slower than that; on a Zen 4
- * host prefetcht0 made it 30-45% slower than GEMV_PF_L2_BLOCKS into L2
- * (prefetcht1), which is what gemv_pf_l2() picks for AMD family 19h. Not
- * for Q8_0, whose twice longer blocks stream well alone (8 prefetches a
- * block measured slower).
+ * host GEMV_PF_L2_BLOCKS into L2 (prefetcht1) decoded 1.14-1.48 times as
+ * fast as prefetcht0 3 ahead (5, 6, 8, 12 and 16 blocks ahead alike),
+ * which is what gemv_pf_l2() picks for AMD family 19h. Not for Q8_0,
+ * whose twice longer blocks stream well alone (8 prefetches a block
+ * measured slower on Zen 5; into L2 on Zen 4, no gain).
  */
 #define GEMV_PF_BLOCKS 3
 #define GEMV_PF_L2_BLOCKS 6
@@ -154,6 +156,15 @@ AI void pf_block(const struct tile_pf *pf, int64_t b)
 		_mm_prefetch(pf->base + 64 * l, _MM_HINT_T1);
 }
 
+/* One line into L1 (prefetcht0) or, L2 set, into L2 (prefetcht1). */
+AI void pf_line(const void *p, const int L2)
+{
+	if (L2)
+		_mm_prefetch((const char *)p, _MM_HINT_T1);
+	else
+		_mm_prefetch((const char *)p, _MM_HINT_T0);
+}
+
 /*
  * Q4 gemv: prefetch block b of P panels, off bytes past them (four lines
  * of quants, and every other block the line holding the scales, and mins,
@@ -164,15 +175,6 @@ AI void pf_block(const struct tile_pf *pf, int64_t b)
  * faster). Past a weight's end this touches other memory: harmless,
  * prefetches never fault. L2: prefetcht1 instead of prefetcht0.
  */
-/* One line into L1 (prefetcht0) or, L2 set, into L2 (prefetcht1). */
-AI void pf_line(const void *p, const int L2)
-{
-	if (L2)
-		_mm_prefetch((const char *)p, _MM_HINT_T1);
-	else
-		_mm_prefetch((const char *)p, _MM_HINT_T0);
-}
-
 AI void gemv_pf_block(const uint8_t *const *qs, const uint16_t *const *dw,
 		      const uint16_t *const *mw, int64_t b, const int P,
 		      size_t off, const int L2)
@@ -996,27 +998,16 @@ void amxrt_avx512_gemv_pf_force(int mode)
 /*
  * Whether the Q4 gemvs prefetch into L2 (see GEMV_PF_L2_BLOCKS): on AMD
  * family 19h (Zen 4, the first AMD cores with AVX-512; Zen 3 never runs
- * these kernels), where it was measured faster. Asked once.
+ * these kernels), where it was measured faster.
  */
 static int gemv_pf_l2(void)
 {
-	static atomic_int known; /* 0 unknown, 1 yes, 2 no */
+	const struct amxrt_cpu_info *ci = amxrt_cpu_cached();
 	int f = atomic_load_explicit(&pf_force, memory_order_relaxed);
-	int v = atomic_load_explicit(&known, memory_order_relaxed);
 
 	if (f >= 0)
 		return f;
-	if (!v) {
-		struct amxrt_cpu_info ci;
-
-		memset(&ci, 0, sizeof(ci));
-		amxrt_cpu_detect(&ci);
-		v = !strcmp(ci.vendor, "AuthenticAMD") && ci.family == 0x19 ?
-			    1 :
-			    2;
-		atomic_store_explicit(&known, v, memory_order_relaxed);
-	}
-	return v == 1;
+	return !strcmp(ci->vendor, "AuthenticAMD") && ci->family == 0x19;
 }
 
 const struct amxrt_kernel *amxrt_avx512_pick(enum amxrt_type type, int64_t m)

@@ -128,7 +128,7 @@ struct att_task {
  * has AVX512_BF16 and the model's matmul weights are q8_0, q4_0 or q4_1.
  * Their matmuls round every activation to 8 bits with a scale per 32 or
  * 128 values; rounding q, k, the probabilities and v to 8 significant
- * bits adds an error of the same kind well below that (design.md,
+ * bits adds an error of the same kind well below that (forward-pass.md,
  * "Attention in bf16"). Float models and single rows (decode steps, where
  * attention reads few keys per query and memory bounds the step) keep f32.
  */

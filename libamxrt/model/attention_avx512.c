@@ -14,7 +14,7 @@
  * bf16 and multiplied in pairs by vdpbf16ps into f32 sums: the block's keys
  * transposed as pairs of dims, its values interleaved as pairs of keys,
  * half the instructions of the f32 form. Built with the AVX-512 flags;
- * called only on paths that have them (avx512vnni, amx), the bf16 form only
+ * called only on paths that have them (avx512vnni, amx, amx-sim), the bf16 form only
  * where the CPU has AVX512_BF16.
  */
 #include <immintrin.h>
@@ -43,13 +43,13 @@
  * softmax stay f32, the probabilities are rounded to bf16 for the values.
  */
 static inline __attribute__((always_inline)) void
-step(const void *qv, int64_t qs, const void *ktv, const void *vv_, int64_t vs,
+step(const void *qv, int64_t qs, const void *ktv, const void *vp, int64_t vs,
      int valid, float scale, const int D, float *mx, float *l, int ms,
      float *acc, int64_t as, const int NQ, const int BF)
 {
 	const int CH = NQ >= 4 ? 1 : 4 / NQ;
-	const float *q = qv, *kt = ktv, *v = vv_;
-	const uint32_t *qb = qv, *kb = ktv, *vb = vv_;
+	const float *q = qv, *kt = ktv, *v = vp;
+	const uint32_t *qb = qv, *kb = ktv, *vb = vp;
 	__m512 s[4], u[4], a[MAX_NQ][8];
 	__mmask16 m0 = valid >= 16 ? (__mmask16)0xffff :
 				     (__mmask16)((1u << valid) - 1);
@@ -297,6 +297,16 @@ keys_bf16(const struct amxrt_att_block *b, int t0, int nt, uint32_t *kt,
 	}
 }
 
+/* Query vector (row r, head h) of a block: floats, or (BF) bf16 pairs. */
+static inline __attribute__((always_inline)) const void *
+qvec(const struct amxrt_att_block *b, const uint32_t *qb, int r, int h,
+     const int D, const int BF)
+{
+	if (BF)
+		return qb + ((int64_t)r * b->nh + h) * (D / 2);
+	return b->q + r * b->q_stride + h * D;
+}
+
 static inline __attribute__((always_inline)) void
 block(const struct amxrt_att_block *b, float *scratch, const int D,
       const int BF)
@@ -327,10 +337,6 @@ block(const struct amxrt_att_block *b, float *scratch, const int D,
 	/* a query vector (row r, head h) and the stride to the next row */
 	const int64_t qrow = BF ? (int64_t)b->nh * D / 2 : b->q_stride;
 	int t0, t, j, r, h, i;
-
-#define QV(r, h)                                                          \
-	(BF ? (const void *)(qb + ((int64_t)(r)*b->nh + (h)) * (D / 2)) : \
-	      (const void *)(b->q + (r)*b->q_stride + (h)*D))
 
 	memset(acc, 0, sizeof(float) * nv * D);
 	for (i = 0; i < nv; i++) {
@@ -390,29 +396,28 @@ block(const struct amxrt_att_block *b, float *scratch, const int D,
 			for (rr = r; rr < r + rows; rr++)
 				for (h = 0; h < hq; h += 4) {
 					i = rr * b->nh + h;
-					step(QV(rr, h), BF ? D / 2 : D, kt, v,
-					     vs, valid, b->scale, D, mx + i,
-					     l + i, 1, acc + (int64_t)i * D, D,
-					     4, BF);
+					step(qvec(b, qb, rr, h, D, BF),
+					     BF ? D / 2 : D, kt, v, vs, valid,
+					     b->scale, D, mx + i, l + i, 1,
+					     acc + (int64_t)i * D, D, 4, BF);
 				}
 			/* the heads left: a head of the 4 rows, or alone */
 			for (h = hq; h < b->nh; h++) {
 				i = r * b->nh + h;
 				if (rows == 4) {
-					step(QV(r, h), qrow, kt, v, vs, KB,
-					     b->scale, D, mx + i, l + i, b->nh,
-					     acc + (int64_t)i * D,
+					step(qvec(b, qb, r, h, D, BF), qrow, kt,
+					     v, vs, KB, b->scale, D, mx + i,
+					     l + i, b->nh, acc + (int64_t)i * D,
 					     (int64_t)b->nh * D, 4, BF);
 					continue;
 				}
-				step(QV(r, h), BF ? D / 2 : D, kt, v, vs, valid,
-				     b->scale, D, mx + i, l + i, 1,
-				     acc + (int64_t)i * D, D, 1, BF);
+				step(qvec(b, qb, r, h, D, BF), BF ? D / 2 : D,
+				     kt, v, vs, valid, b->scale, D, mx + i,
+				     l + i, 1, acc + (int64_t)i * D, D, 1, BF);
 			}
 			r += rows;
 		}
 	}
-#undef QV
 	for (r = 0; r < b->nrows; r++)
 		for (h = 0; h < b->nh; h++) {
 			float *o = b->out + r * b->out_stride + h * D;
