@@ -5,15 +5,15 @@
  * split over the thread pool in blocks of (query rows, KV head): the
  * query heads sharing a KV head read its keys once per block. Paths with
  * AVX-512 run attention_avx512.c (in bf16 products for the batches of
- * quantized models: amxrt_att_bf16()); the others the portable loops here.
+ * quantized models: att_kind()); the others the portable loops here.
  */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 
 #include "../core/error.h"
-#include "../cpu/cpu.h"
 #include "../core/threads.h"
+#include "../cpu/cpu.h"
 #include "../kernels/kernels.h"
 #include "model_int.h"
 
@@ -161,11 +161,6 @@ static enum att_kind att_kind(const struct amxrt_model *m, int64_t rows)
 	default:
 		return ATT_F32_FLOAT;
 	}
-}
-
-int amxrt_att_bf16(const struct amxrt_model *m, int64_t rows)
-{
-	return att_kind(m, rows) == ATT_BF16;
 }
 
 const char *amxrt_model_attention_name(const struct amxrt_model *m,
@@ -411,7 +406,7 @@ int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0)
 		.pos0 = pos0,
 		.m = m,
 		.simd = amxrt_model_simd(),
-		.bf16 = amxrt_att_bf16(c->m, m),
+		.bf16 = att_kind(c->m, m) == ATT_BF16,
 	};
 	int ret;
 

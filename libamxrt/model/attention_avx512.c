@@ -14,8 +14,8 @@
  * bf16 and multiplied in pairs by vdpbf16ps into f32 sums: the block's keys
  * transposed as pairs of dims, its values interleaved as pairs of keys,
  * half the instructions of the f32 form. Built with the AVX-512 flags;
- * called only on paths that have them (avx512vnni, amx, amx-sim), the bf16 form only
- * where the CPU has AVX512_BF16.
+ * called only on paths that have them (avx512vnni, amx, amx-sim), the
+ * bf16 form only where the CPU has AVX512_BF16.
  */
 #include <immintrin.h>
 #include <math.h>

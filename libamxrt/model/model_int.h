@@ -239,9 +239,6 @@ void amxrt_rope_angles(const struct amxrt_hparams *hp, float *cs, int64_t m,
  * (row stride n_heads * head_dim), row i by the angles of row i of cs. */
 void amxrt_rope(const struct amxrt_hparams *hp, const float *cs, float *x,
 		int64_t m, int n_heads);
-/* 1 if a micro-batch of rows query rows takes the AVX-512 attention in
- * bf16 products (attention.c says when and why). */
-int amxrt_att_bf16(const struct amxrt_model *m, int64_t rows);
 /* Causal attention of the micro-batch (m rows at pos0 ..) over the cache
  * (which already holds its keys and values) into c->att. 0 or -errno. */
 int amxrt_attention(struct amxrt_ctx *c, int layer, int64_t m, int pos0);
@@ -269,7 +266,7 @@ struct amxrt_att_block {
 	int k0, k1;
 	float *part;
 	/* products in bf16 pairs (vdpbf16ps) instead of f32: see
-	 * amxrt_att_bf16() */
+	 * attention.c's att_kind() */
 	int bf16;
 };
 
