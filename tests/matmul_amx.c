@@ -367,7 +367,7 @@ static int64_t run_direct(struct __test_metadata *_metadata, struct prob *p,
 	snprintf(what, sizeof(what), "%s %s N %lld K %lld M %lld", kern->name,
 		 amxrt_type_name(p->type), (long long)p->n, (long long)p->k,
 		 (long long)p->m);
-	amxrt_act_stage(&a, p->x, p->k, p->k, 0, a.mp, kern->stage_q8);
+	amxrt_act_stage(&a, p->x, p->k, NULL, p->k, 0, a.mp, kern->stage_q8);
 	memset(scratch, 0xa5, AMXRT_SCRATCH_BYTES);
 	/* tmm0..7 all 1 x 4: a kernel relying on it would fault */
 	for (i = 0; i < 8; i++) {

@@ -11,7 +11,10 @@
  * claim from a job being set up); amxrt_pool_run gives each thread
  * exactly one call, all at once;
  * a batch of matmuls gives the bits of separate amxrt_matmul() calls with
- * 1, 2 and 3 threads.
+ * 1, 2 and 3 threads; ops that read their rows through an index (a MoE
+ * expert's tokens) give the bits of a matmul of those rows copied out,
+ * for every staging kind, and two ops on one input with different rows
+ * are staged apart.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -289,8 +292,8 @@ TEST(batch_equals_separate_calls)
 		for (i = 0; i < 4; i++) {
 			const float *in = i == 3 ? x2 : x;
 
-			op[i] = (struct amxrt_matmul_op){ w[i], in,   k,
-							  y[i], n[i], m };
+			op[i] = (struct amxrt_matmul_op){ w[i], in, k,	 y[i],
+							  n[i], m,  NULL };
 			ASSERT_EQ(0, amxrt_matmul(w[i], in, k, ys[i], n[i], m));
 		}
 		ASSERT_EQ(0, amxrt_matmul_batch(op, 4));
@@ -310,6 +313,92 @@ TEST(batch_equals_separate_calls)
 	}
 	free(x);
 	free(x2);
+	amxrt_set_threads(0);
+}
+
+/*
+ * Ops with rows set read row r of X at x + rows[r] * ldx. Each pair of ops
+ * shares x and takes different rows (out of order, repeated), in every
+ * type (so every staging kind: Q8 grouped and per block, bf16, f32), for
+ * M from 1 (staged by the caller) to 23 (staged by the pool, with
+ * padding): the bits must be those of amxrt_matmul() on the rows copied.
+ */
+TEST(batch_gathers_rows)
+{
+	static const enum amxrt_type types[] = { AMXRT_TYPE_Q4_0,
+						 AMXRT_TYPE_Q8_0,
+						 AMXRT_TYPE_BF16,
+						 AMXRT_TYPE_F32 };
+	static const int64_t ms[] = { 1, 5, 23 };
+	const int64_t k = 160, n = 48, xrows = 40;
+	float *x = test_matrix(xrows, k, 1.0f);
+	float *xg = malloc(sizeof(float) * 23 * k);
+	float *y[2], *ys = malloc(sizeof(float) * 23 * n);
+	int ti, mi, th, i, rows[2][23];
+	int64_t r;
+
+	ASSERT_NE(NULL, xg);
+	ASSERT_NE(NULL, ys);
+	for (i = 0; i < 2; i++) {
+		y[i] = malloc(sizeof(float) * 23 * n);
+		ASSERT_NE(NULL, y[i]);
+		for (r = 0; r < 23; r++)
+			rows[i][r] = (int)((r * (7 + 4 * i) + 3 * i) % xrows);
+	}
+	rows[1][4] = rows[1][2]; /* a row taken twice */
+	for (ti = 0; ti < 4; ti++) {
+		struct amxrt_weight *w[2];
+
+		for (i = 0; i < 2; i++) {
+			float *wf = test_matrix(n, k, 0.05f);
+			int64_t rb = amxrt_row_bytes(types[ti], k);
+			char *raw = malloc((size_t)(rb * n));
+
+			ASSERT_NE(NULL, raw);
+			for (r = 0; r < n; r++)
+				ASSERT_EQ(0, amxrt_quantize_row(
+						     types[ti], wf + r * k,
+						     raw + r * rb, k));
+			ASSERT_EQ(0, amxrt_weight_pack(&w[i], types[ti], n, k,
+						       raw, -1));
+			free(wf);
+			free(raw);
+		}
+		for (th = 1; th <= 2; th++) {
+			ASSERT_EQ(0, amxrt_set_threads(th));
+			for (mi = 0; mi < 3; mi++) {
+				int64_t m = ms[mi];
+				struct amxrt_matmul_op op[2];
+
+				for (i = 0; i < 2; i++)
+					op[i] = (struct amxrt_matmul_op){
+						w[i], x, k, y[i], n, m, rows[i]
+					};
+				ASSERT_EQ(0, amxrt_matmul_batch(op, 2));
+				for (i = 0; i < 2; i++) {
+					for (r = 0; r < m; r++)
+						memcpy(xg + r * k,
+						       x + rows[i][r] * k,
+						       sizeof(float) * k);
+					ASSERT_EQ(0, amxrt_matmul(w[i], xg, k,
+								  ys, n, m));
+					EXPECT_EQ(0,
+						  memcmp(y[i], ys,
+							 sizeof(float) * m * n))
+					TH_LOG("%s, m %lld, op %d, %d threads",
+					       amxrt_type_name(types[ti]),
+					       (long long)m, i, th);
+				}
+			}
+		}
+		for (i = 0; i < 2; i++)
+			amxrt_weight_free(w[i]);
+	}
+	for (i = 0; i < 2; i++)
+		free(y[i]);
+	free(ys);
+	free(xg);
+	free(x);
 	amxrt_set_threads(0);
 }
 

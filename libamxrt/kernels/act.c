@@ -132,7 +132,7 @@ int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind, int64_t m,
 }
 
 void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
-		     int64_t k, int64_t r0, int64_t r1,
+		     const int *rows, int64_t k, int64_t r0, int64_t r1,
 		     amxrt_stage_q8_fn stage_q8)
 {
 	int64_t r, j, kp = a->kp, nb = a->nb;
@@ -140,7 +140,8 @@ void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
 	if (!stage_q8)
 		stage_q8 = amxrt_act_quantize_row;
 	for (r = r0; r < r1; r++) {
-		const float *xr = x + r * ldx;
+		/* rows past m are padding: only read where r < m */
+		const float *xr = x + (rows && r < a->m ? rows[r] : r) * ldx;
 
 		switch (a->kind) {
 		case AMXRT_ACT_Q8:

@@ -231,6 +231,11 @@ struct amxrt_matmul_op {
 	float *y;
 	int64_t ldy;
 	int64_t m;
+	/*
+	 * NULL: row r of X is x + r * ldx; else x + rows[r] * ldx (the rows
+	 * a MoE layer routes to one expert, gathered as they are staged)
+	 */
+	const int *rows;
 };
 
 int amxrt_matmul_batch(const struct amxrt_matmul_op *op, int n);
@@ -274,13 +279,14 @@ static inline const uint16_t *amxrt_panel_m(const struct amxrt_weight *w,
 
 /*
  * act.c: make room in *a for m rows of kp values of kind (buffers only
- * grow), then stage rows [r0, r1) of x (m x k, stride ldx); rows from m to
- * mp are zero. Staging different row ranges may run on different threads.
+ * grow), then stage rows [r0, r1) of x (m x k, stride ldx; with rows set,
+ * row r is x + rows[r] * ldx); rows from m to mp are zero. Staging
+ * different row ranges may run on different threads.
  */
 int amxrt_act_reserve(struct amxrt_act *a, enum amxrt_act_kind kind, int64_t m,
 		      int64_t kp);
 void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
-		     int64_t k, int64_t r0, int64_t r1,
+		     const int *rows, int64_t k, int64_t r0, int64_t r1,
 		     amxrt_stage_q8_fn stage_q8);
 void amxrt_act_free(struct amxrt_act *a);
 /* The portable amxrt_stage_q8_fn. */

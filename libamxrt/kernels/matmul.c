@@ -89,7 +89,7 @@ static void stage_rows(const struct job *j, int i, int64_t r0, int64_t r1)
 {
 	const struct amxrt_matmul_op *op = &j->op[i];
 
-	amxrt_act_stage(j->act[i], op->x, op->ldx, op->w->k, r0, r1,
+	amxrt_act_stage(j->act[i], op->x, op->ldx, op->rows, op->w->k, r0, r1,
 			j->kern[i]->stage_q8);
 }
 
@@ -161,8 +161,8 @@ static int shares_input(const struct job *j, int i)
 {
 	const struct amxrt_matmul_op *a = &j->op[i - 1], *b = &j->op[i];
 
-	return a->x == b->x && a->ldx == b->ldx && a->m == b->m &&
-	       a->w->k == b->w->k && a->w->kp == b->w->kp &&
+	return a->x == b->x && a->ldx == b->ldx && a->rows == b->rows &&
+	       a->m == b->m && a->w->k == b->w->k && a->w->kp == b->w->kp &&
 	       j->kern[i - 1]->act == j->kern[i]->act &&
 	       j->kern[i - 1]->stage_q8 == j->kern[i]->stage_q8;
 }

@@ -33,7 +33,6 @@ void amxrt_ctx_free(struct amxrt_ctx *c)
 	free(c->selw);
 	free(c->rows);
 	free(c->rw);
-	free(c->xe);
 	free(c->ye);
 	free(c->he);
 	free(c->he2);
@@ -108,7 +107,6 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	c->selw = zalloc(ub * hp->n_expert_used, sizeof(float));
 	c->rows = zalloc(er, sizeof(int));
 	c->rw = zalloc(er, sizeof(float));
-	c->xe = zalloc(er * E, sizeof(float));
 	c->ye = zalloc(er * E, sizeof(float));
 	c->he = zalloc(er * hp->n_ff_expert, sizeof(float));
 	c->he2 = zalloc(er * hp->n_ff_expert, sizeof(float));
@@ -116,8 +114,8 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	c->cap_logits = hp->n_vocab;
 	if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->xb2 || !c->q ||
 	    !c->rope_cs || !c->att || !c->att_part || !c->hb || !c->hb2 ||
-	    !c->router || !c->sel || !c->selw || !c->rows || !c->rw || !c->xe ||
-	    !c->ye || !c->he || !c->he2 || !c->logits) {
+	    !c->router || !c->sel || !c->selw || !c->rows || !c->rw || !c->ye ||
+	    !c->he || !c->he2 || !c->logits) {
 		amxrt_ctx_free(c);
 		return amxrt_err(ENOMEM, "ctx: out of memory (n_ctx %d)",
 				 c->n_ctx);

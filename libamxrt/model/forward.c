@@ -45,12 +45,12 @@ int amxrt_forward(struct amxrt_ctx *c, const int32_t *tokens, int64_t m,
 		float *kc = c->k_cache + ((int64_t)li * c->n_ctx + pos0) * kvd;
 		float *vc = c->v_cache + ((int64_t)li * c->n_ctx + pos0) * kvd;
 		/* q, k, v share their input (staged once), as gate and up do */
-		struct amxrt_op_mm qkv[] = { { &l->wq, c->xb, c->q, m },
-					     { &l->wk, c->xb, kc, m },
-					     { &l->wv, c->xb, vc, m } };
+		struct amxrt_op_mm qkv[] = { { &l->wq, c->xb, c->q, m, NULL },
+					     { &l->wk, c->xb, kc, m, NULL },
+					     { &l->wv, c->xb, vc, m, NULL } };
 		struct amxrt_op_mm gate_up[] = {
-			{ &l->w_gate, c->xb, c->hb, m },
-			{ &l->w_up, c->xb, c->hb2, m }
+			{ &l->w_gate, c->xb, c->hb, m, NULL },
+			{ &l->w_up, c->xb, c->hb2, m, NULL }
 		};
 
 		/* attention: norm, q k v projections */

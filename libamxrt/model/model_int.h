@@ -73,9 +73,13 @@ struct amxrt_mat {
  */
 struct amxrt_backend_ops {
 	const char *name;
-	/* Y[m x n] = X[m x k] * W^T */
+	/*
+	 * Y[m x n] = X[m x k] * W^T, row r of X at x + r * ldx, or with
+	 * rows set at x + rows[r] * ldx (gathered where the backend reads
+	 * the activations)
+	 */
 	int (*matmul)(const struct amxrt_mat *w, const float *x, int64_t ldx,
-		      float *y, int64_t ldy, int64_t m);
+		      const int *rows, float *y, int64_t ldy, int64_t m);
 };
 
 const struct amxrt_backend_ops *amxrt_backend(enum amxrt_backend b);
@@ -152,7 +156,6 @@ struct amxrt_ctx {
 	float *selw; /* [ub x n_expert_used] their weights */
 	int *rows; /* [ub * n_expert_used] rows routed, expert by expert */
 	float *rw; /* [ub * n_expert_used] and their weights */
-	float *xe; /* [ub * n_expert_used x n_embd] gathered inputs */
 	float *ye; /* [ub * n_expert_used x n_embd] expert outputs */
 	float *he, *he2; /* [ub * n_expert_used x n_ff_expert] */
 	/* logits: [n_logits x n_vocab] */
@@ -167,12 +170,16 @@ struct amxrt_ctx {
 /* Run a matmul on the backend holding the weight. 0 or -errno. */
 int amxrt_op_matmul(struct amxrt_ctx *c, const struct amxrt_mat *w,
 		    const float *x, float *y, int64_t m);
-/* One matmul of a batch: y[m x w->n] = x[m x w->k] * w^T. */
+/*
+ * One matmul of a batch: y[m x w->n] = x[m x w->k] * w^T; with rows set,
+ * row r of x is x + rows[r] * w->k (a MoE expert's tokens, read in place).
+ */
 struct amxrt_op_mm {
 	const struct amxrt_mat *w;
 	const float *x;
 	float *y;
 	int64_t m;
+	const int *rows;
 };
 
 /*

@@ -91,13 +91,14 @@ static void scatter_tokens(void *arg, int64_t t0, int64_t t1)
 #define GROUP AMXRT_MOE_GROUP
 
 /*
- * Gather into c->xe (from row total on) the rows routed to expert e; for
- * one token only its routing (the experts read c->xb itself).
+ * List in c->rows (from entry total on) the tokens routed to expert e, and
+ * their weights in c->rw. The expert's matmuls read those rows of c->xb in
+ * place: staging gathers them (struct amxrt_op_mm's rows).
  */
 static int64_t gather(struct amxrt_ctx *c, int e, int64_t m, int64_t total)
 {
 	int k = c->m->hp.n_expert_used;
-	int64_t E = c->m->hp.n_embd, i, n = 0;
+	int64_t i, n = 0;
 	int j;
 
 	for (i = 0; i < m; i++)
@@ -105,10 +106,6 @@ static int64_t gather(struct amxrt_ctx *c, int e, int64_t m, int64_t total)
 			if (c->sel[i * k + j] == e) {
 				c->rows[total + n] = (int)i;
 				c->rw[total + n] = c->selw[i * k + j];
-				if (m > 1)
-					memcpy(c->xe + (total + n) * E,
-					       c->xb + i * E,
-					       sizeof(float) * E);
 				n++;
 			}
 	return n;
@@ -121,7 +118,7 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 	int64_t E = hp->n_embd, i, n, total, row0[GROUP], cnt[GROUP];
 	struct amxrt_op_mm mm[AMXRT_OP_MM_MAX];
 	struct scatter_job sj;
-	const float *xin;
+	const int *rows;
 	int e = 0, ex[GROUP], g, ng, ret;
 
 	ret = amxrt_op_matmul(c, &l->router, c->xb, c->router, m);
@@ -144,15 +141,16 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 			cnt[ng] = n;
 			/*
 			 * one token: every expert reads the row itself, so
-			 * the batch stages it once, not once per expert
+			 * the batch stages it once, not once per expert;
+			 * gate and up of an expert share their staging
 			 */
-			xin = m == 1 ? c->xb : c->xe + total * E;
-			mm[2 * ng] = (struct amxrt_op_mm){ &l->e_gate[e], xin,
+			rows = m == 1 ? NULL : c->rows + total;
+			mm[2 * ng] = (struct amxrt_op_mm){ &l->e_gate[e], c->xb,
 							   c->he + total * nf,
-							   n };
-			mm[2 * ng + 1] =
-				(struct amxrt_op_mm){ &l->e_up[e], xin,
-						      c->he2 + total * nf, n };
+							   n, rows };
+			mm[2 * ng + 1] = (struct amxrt_op_mm){
+				&l->e_up[e], c->xb, c->he2 + total * nf, n, rows
+			};
 			total += n;
 			ng++;
 		}
@@ -166,7 +164,7 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 			mm[g] = (struct amxrt_op_mm){ &l->e_down[ex[g]],
 						      c->he + row0[g] * nf,
 						      c->ye + row0[g] * E,
-						      cnt[g] };
+						      cnt[g], NULL };
 		ret = amxrt_op_matmuls(c, mm, ng);
 		if (ret)
 			return ret;

@@ -19,9 +19,17 @@
 #include "model_int.h"
 
 static int cpu_matmul(const struct amxrt_mat *w, const float *x, int64_t ldx,
-		      float *y, int64_t ldy, int64_t m)
+		      const int *rows, float *y, int64_t ldy, int64_t m)
 {
-	return amxrt_matmul(w->w, x, ldx, y, ldy, m);
+	struct amxrt_matmul_op op = { .w = w->w,
+				      .x = x,
+				      .ldx = ldx,
+				      .y = y,
+				      .ldy = ldy,
+				      .m = m,
+				      .rows = rows };
+
+	return amxrt_matmul_batch(&op, 1);
 }
 
 static const struct amxrt_backend_ops cpu_ops = {
@@ -39,15 +47,21 @@ const struct amxrt_backend_ops *amxrt_backend(enum amxrt_backend b)
  * either its op run there (activations moved) or the weight copied here:
  * this layer only ever does the former; no path copies weights.
  */
-int amxrt_op_matmul(struct amxrt_ctx *c, const struct amxrt_mat *w,
-		    const float *x, float *y, int64_t m)
+static int on_backend(const struct amxrt_mat *w, const float *x,
+		      const int *rows, float *y, int64_t m)
 {
 	const struct amxrt_backend_ops *ops = amxrt_backend(w->backend);
 
 	if (!ops || !ops->matmul)
 		return amxrt_err(ENOTSUP, "model: no backend %d for a matmul",
 				 (int)w->backend);
-	return ops->matmul(w, x, w->k, y, w->n, m);
+	return ops->matmul(w, x, w->k, rows, y, w->n, m);
+}
+
+int amxrt_op_matmul(struct amxrt_ctx *c, const struct amxrt_mat *w,
+		    const float *x, float *y, int64_t m)
+{
+	return on_backend(w, x, NULL, y, m);
 }
 
 int amxrt_op_matmuls(struct amxrt_ctx *c, const struct amxrt_op_mm *mm, int n)
@@ -67,13 +81,15 @@ int amxrt_op_matmuls(struct amxrt_ctx *c, const struct amxrt_op_mm *mm, int n)
 						  .ldx = w->k,
 						  .y = mm[i].y,
 						  .ldy = w->n,
-						  .m = mm[i].m };
+						  .m = mm[i].m,
+						  .rows = mm[i].rows };
 	}
 	if (i == n)
 		return amxrt_matmul_batch(op, n);
 	/* some weight lives elsewhere: each op on its own backend */
 	for (i = 0; i < n; i++) {
-		ret = amxrt_op_matmul(c, mm[i].w, mm[i].x, mm[i].y, mm[i].m);
+		ret = on_backend(mm[i].w, mm[i].x, mm[i].rows, mm[i].y,
+				 mm[i].m);
 		if (ret)
 			return ret;
 	}
