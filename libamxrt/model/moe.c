@@ -9,14 +9,23 @@
 
 #include "model_int.h"
 
-/* Softmax of the router's row, then the k largest (lower index first on
- * ties), their probabilities scaled to sum 1. */
+/* Does probability v rank before u: larger, or u is NaN and v is not? */
+static int beats(float v, float u)
+{
+	return v > u || (u != u && v == v);
+}
+
+/*
+ * Softmax of the router's row, then the k largest (lower index first on
+ * ties), their probabilities scaled to sum 1. The k best are kept sorted
+ * as the row is read once.
+ */
 static void route(const float *logits, int n_expert, int k, int *sel, float *w)
 {
 	float p[AMXRT_MAX_EXPERTS];
 	float mx = logits[0];
 	double sum = 0.0, wsum = 0.0;
-	int i, j;
+	int i, j, have = 0;
 
 	for (i = 1; i < n_expert; i++)
 		if (logits[i] > mx)
@@ -25,25 +34,42 @@ static void route(const float *logits, int n_expert, int k, int *sel, float *w)
 		p[i] = expf(logits[i] - mx);
 		sum += p[i];
 	}
-	for (i = 0; i < n_expert; i++)
-		p[i] = (float)(p[i] / sum);
-	for (j = 0; j < k; j++) {
-		int best = -1;
+	for (i = 0; i < n_expert; i++) {
+		float v = (float)(p[i] / sum);
 
-		for (i = 0; i < n_expert; i++) {
-			int taken = 0, t;
-
-			for (t = 0; t < j; t++)
-				taken |= sel[t] == i;
-			if (!taken && (best < 0 || p[i] > p[best]))
-				best = i;
+		if (have == k && !beats(v, w[k - 1]))
+			continue;
+		/* v goes before the kept ones it beats, after its equals */
+		j = have < k ? have++ : k - 1;
+		for (; j > 0 && beats(v, w[j - 1]); j--) {
+			w[j] = w[j - 1];
+			sel[j] = sel[j - 1];
 		}
-		sel[j] = best;
-		w[j] = p[best];
-		wsum += p[best];
+		w[j] = v;
+		sel[j] = i;
 	}
 	for (j = 0; j < k; j++)
+		wsum += w[j];
+	for (j = 0; j < k; j++)
 		w[j] = (float)(w[j] / wsum);
+}
+
+/* The routing of rows [r0, r1) of the router's output (amxrt_op_par). */
+struct route_job {
+	const float *logits;
+	int *sel;
+	float *w;
+	int n_expert, k;
+};
+
+static void route_rows(void *arg, int64_t r0, int64_t r1)
+{
+	const struct route_job *a = arg;
+	int64_t r;
+
+	for (r = r0; r < r1; r++)
+		route(a->logits + r * a->n_expert, a->n_expert, a->k,
+		      a->sel + r * a->k, a->w + r * a->k);
 }
 
 /* The weighted scatter of a group's expert rows (scatter_tokens()). */
@@ -115,18 +141,19 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 {
 	const struct amxrt_hparams *hp = &c->m->hp;
 	int ne = hp->n_expert, k = hp->n_expert_used, nf = hp->n_ff_expert;
-	int64_t E = hp->n_embd, i, n, total, row0[GROUP], cnt[GROUP];
+	int64_t E = hp->n_embd, n, total, row0[GROUP], cnt[GROUP];
 	struct amxrt_op_mm mm[AMXRT_OP_MM_MAX];
 	struct scatter_job sj;
+	struct route_job rj;
 	const int *rows;
 	int e = 0, ex[GROUP], g, ng, ret;
 
 	ret = amxrt_op_matmul(c, &l->router, c->xb, c->router, m);
 	if (ret)
 		return ret;
-	for (i = 0; i < m; i++)
-		route(c->router + i * ne, ne, k, c->sel + i * k,
-		      c->selw + i * k);
+	rj = (struct route_job){ c->router, c->sel, c->selw, ne, k };
+	/* a row's softmax and top-k: some 8 float ops per logit */
+	amxrt_op_par(route_rows, &rj, m, AMXRT_OP_PAR_WORK / (8 * ne));
 
 	memset(c->xb2, 0, sizeof(float) * m * E);
 	while (e < ne) {
