@@ -306,10 +306,14 @@ TEST(summary_and_verbose)
 	EXPECT_NE(NULL,
 		  strstr(a.err, "weight bytes copied during inference: 0\n"));
 
+	/* -ub 1: no batch ever runs, so none is named */
 	run_model(&a, "amxrt-run", NULL,
-		  "-p '" PROMPT "' -n 4 -v --isa generic");
+		  "-p '" PROMPT "' -n 4 -v --isa generic -ub 1");
 	ASSERT_EQ(0, a.status);
 	EXPECT_NE(NULL, strstr(a.err, "isa: generic (forced by --isa)"));
+	EXPECT_NE(NULL, strstr(a.err, "attention: single tokens only "
+				      "(micro-batch of 1): portable f32 ("));
+	EXPECT_EQ(NULL, strstr(a.err, "attention: batches"));
 }
 
 TEST(context_limit_stops)

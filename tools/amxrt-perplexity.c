@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 	if (amxrt_model_get_info(m, &info))
 		tool_die(TOOL_EXIT_FAIL, "%s: %s", model, amxrt_errmsg());
 	if (verbose)
-		tool_print_model(m);
+		tool_print_model(m, n_batch, n_ubatch);
 
 	tokens = tool_tokenize(tok, text, len, AMXRT_TOK_ADD_SPECIAL, &n_tok);
 	free(text);

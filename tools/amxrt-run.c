@@ -787,7 +787,7 @@ int main(int argc, char **argv)
 		tool_die(TOOL_EXIT_FAIL, "%s: %s", a.model, amxrt_errmsg());
 	r.n_vocab = info.n_vocab;
 	if (a.verbose) {
-		tool_print_model(r.m);
+		tool_print_model(r.m, a.n_batch, a.n_ubatch);
 		print_numa(r.m);
 	}
 

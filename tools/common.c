@@ -328,8 +328,10 @@ struct layout_sum {
 	uint64_t bytes;
 };
 
-void tool_print_model(const struct amxrt_model *m)
+void tool_print_model(const struct amxrt_model *m, int n_batch, int n_ubatch)
 {
+	/* the micro-batch, as amxrt_ctx_new() sets it (amxrt/model.h) */
+	int ub = n_ubatch ? n_ubatch : 512, nb = n_batch ? n_batch : 2048;
 	const struct amxrt_tokenizer *t = amxrt_model_tokenizer(m);
 	const char *tmpl = amxrt_model_chat_template(m);
 	struct amxrt_load_stats ls;
@@ -363,9 +365,16 @@ void tool_print_model(const struct amxrt_model *m)
 		fprintf(stderr, "  tokenizer %s (pre %s), bos %d, eos %d\n",
 			amxrt_tokenizer_model(t), amxrt_tokenizer_pre(t),
 			amxrt_token_bos(t), amxrt_token_eos(t));
-	fprintf(stderr, "  attention: batches: %s; single tokens: %s\n",
-		amxrt_model_attention_name(m, 2),
-		amxrt_model_attention_name(m, 1));
+	ub = ub < nb ? ub : nb;
+	if (ub > 1)
+		fprintf(stderr, "  attention: batches: %s; single tokens: %s\n",
+			amxrt_model_attention_name(m, ub),
+			amxrt_model_attention_name(m, 1));
+	else
+		fprintf(stderr,
+			"  attention: single tokens only (micro-batch of 1): "
+			"%s\n",
+			amxrt_model_attention_name(m, 1));
 	fprintf(stderr, "  chat template: %s\n",
 		!tmpl ? "none" :
 		amxrt_chat_template_name(tmpl) ?

@@ -79,7 +79,11 @@ int32_t *tool_tokenize(const struct amxrt_tokenizer *t, const char *text,
 
 /* -v: the path in use and why, faster paths and why they are not used. */
 void tool_print_isa(const char *isa_flag);
-/* -v: the model's hyperparameters and the placement of its weights. */
-void tool_print_model(const struct amxrt_model *m);
+/*
+ * -v: the model's hyperparameters and the placement of its weights; the
+ * attention of micro-batches as the context will cut them (n_batch and
+ * n_ubatch as given to amxrt_ctx_new(), 0 for the defaults).
+ */
+void tool_print_model(const struct amxrt_model *m, int n_batch, int n_ubatch);
 
 #endif /* AMXRT_TOOLS_COMMON_H */
