@@ -164,9 +164,12 @@ void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
 						0;
 			break;
 		default:
-			for (j = 0; j < kp; j++)
-				a->f[r * kp + j] = r < a->m && j < k ? xr[j] :
-								       0.0f;
+			j = r < a->m ? k : 0;
+			if (j)
+				memcpy(a->f + r * kp, xr,
+				       sizeof(float) * (size_t)j);
+			memset(a->f + r * kp + j, 0,
+			       sizeof(float) * (size_t)(kp - j));
 			break;
 		}
 	}
