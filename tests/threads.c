@@ -292,8 +292,12 @@ TEST(batch_equals_separate_calls)
 		for (i = 0; i < 4; i++) {
 			const float *in = i == 3 ? x2 : x;
 
-			op[i] = (struct amxrt_matmul_op){ w[i], in, k,	 y[i],
-							  n[i], m,  NULL };
+			op[i] = (struct amxrt_matmul_op){ .w = w[i],
+							  .x = in,
+							  .ldx = k,
+							  .y = y[i],
+							  .ldy = n[i],
+							  .m = m };
 			ASSERT_EQ(0, amxrt_matmul(w[i], in, k, ys[i], n[i], m));
 		}
 		ASSERT_EQ(0, amxrt_matmul_batch(op, 4));
@@ -318,10 +322,13 @@ TEST(batch_equals_separate_calls)
 
 /*
  * Ops with rows set read row r of X at x + rows[r] * ldx. Each pair of ops
- * shares x and takes different rows (out of order, repeated), in every
- * type (so every staging kind: Q8 grouped and per block, bf16, f32), for
- * M from 1 (staged by the caller) to 23 (staged by the pool, with
- * padding): the bits must be those of amxrt_matmul() on the rows copied.
+ * shares x (rows of ldx = k + 40 floats) and takes different rows (out of
+ * order, one repeated), in Q4_0, Q8_0, BF16 and F32 (the staging kinds of
+ * the path in use: Q8 grouped and per block, bf16 where the path has it,
+ * f32), for M from 1 (staged by the caller) to 23 (staged by the pool,
+ * with padding): the bits must be those of amxrt_matmul() on the rows
+ * copied out. Each op's list holds exactly M entries (read past them,
+ * ASan reports it).
  */
 TEST(batch_gathers_rows)
 {
@@ -330,11 +337,11 @@ TEST(batch_gathers_rows)
 						 AMXRT_TYPE_BF16,
 						 AMXRT_TYPE_F32 };
 	static const int64_t ms[] = { 1, 5, 23 };
-	const int64_t k = 160, n = 48, xrows = 40;
-	float *x = test_matrix(xrows, k, 1.0f);
+	const int64_t k = 160, ldx = k + 40, n = 48, xrows = 40;
+	float *x = test_matrix(xrows, ldx, 1.0f);
 	float *xg = malloc(sizeof(float) * 23 * k);
 	float *y[2], *ys = malloc(sizeof(float) * 23 * n);
-	int ti, mi, th, i, rows[2][23];
+	int ti, mi, th, i, *rows[2];
 	int64_t r;
 
 	ASSERT_NE(NULL, xg);
@@ -342,10 +349,7 @@ TEST(batch_gathers_rows)
 	for (i = 0; i < 2; i++) {
 		y[i] = malloc(sizeof(float) * 23 * n);
 		ASSERT_NE(NULL, y[i]);
-		for (r = 0; r < 23; r++)
-			rows[i][r] = (int)((r * (7 + 4 * i) + 3 * i) % xrows);
 	}
-	rows[1][4] = rows[1][2]; /* a row taken twice */
 	for (ti = 0; ti < 4; ti++) {
 		struct amxrt_weight *w[2];
 
@@ -370,15 +374,31 @@ TEST(batch_gathers_rows)
 				int64_t m = ms[mi];
 				struct amxrt_matmul_op op[2];
 
-				for (i = 0; i < 2; i++)
+				for (i = 0; i < 2; i++) {
+					rows[i] = malloc(sizeof(int) * m);
+					ASSERT_NE(NULL, rows[i]);
+					for (r = 0; r < m; r++)
+						rows[i][r] =
+							(int)((r * (7 + 4 * i) +
+							       3 * i) %
+							      xrows);
+					if (m > 4)
+						rows[i][4] = rows[i][2];
 					op[i] = (struct amxrt_matmul_op){
-						w[i], x, k, y[i], n, m, rows[i]
+						.w = w[i],
+						.x = x,
+						.ldx = ldx,
+						.y = y[i],
+						.ldy = n,
+						.m = m,
+						.rows = rows[i]
 					};
+				}
 				ASSERT_EQ(0, amxrt_matmul_batch(op, 2));
 				for (i = 0; i < 2; i++) {
 					for (r = 0; r < m; r++)
 						memcpy(xg + r * k,
-						       x + rows[i][r] * k,
+						       x + rows[i][r] * ldx,
 						       sizeof(float) * k);
 					ASSERT_EQ(0, amxrt_matmul(w[i], xg, k,
 								  ys, n, m));
@@ -388,6 +408,7 @@ TEST(batch_gathers_rows)
 					TH_LOG("%s, m %lld, op %d, %d threads",
 					       amxrt_type_name(types[ti]),
 					       (long long)m, i, th);
+					free(rows[i]);
 				}
 			}
 		}

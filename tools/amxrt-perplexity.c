@@ -104,7 +104,8 @@ static double nll_of(const float *logits, int n_vocab, int32_t target)
 int main(int argc, char **argv)
 {
 	const char *model = NULL, *file = NULL, *isa = NULL, *opt, *v;
-	int n_ctx = 512, n_batch = 2048, n_ubatch = 0, threads = 0;
+	int n_ctx = 512, n_batch = AMXRT_CTX_DEFAULT_BATCH, n_ubatch = 0,
+	    threads = 0;
 	int threads_set = 0, verbose = 0, max_chunks = -1, i = 1, id;
 	struct amxrt_ctx_params cp = { 0, 0, 0 };
 	struct amxrt_model_info info;

@@ -797,7 +797,7 @@ int main(int argc, char **argv)
 	if (amxrt_ctx_new(r.m, &cp, &r.ctx))
 		tool_die(TOOL_EXIT_FAIL, "context: %s", amxrt_errmsg());
 	r.n_ctx = amxrt_ctx_n_ctx(r.ctx);
-	r.n_batch = a.n_batch ? a.n_batch : 2048;
+	r.n_batch = a.n_batch ? a.n_batch : AMXRT_CTX_DEFAULT_BATCH;
 
 	a.sp.repeat_last_n = a.repeat_last_n < 0 ? r.n_ctx : a.repeat_last_n;
 	a.sp.seed = a.seed < 0 ? (uint64_t)time(NULL) ^ (uint64_t)getpid() :

@@ -330,8 +330,9 @@ struct layout_sum {
 
 void tool_print_model(const struct amxrt_model *m, int n_batch, int n_ubatch)
 {
-	/* the micro-batch, as amxrt_ctx_new() sets it (amxrt/model.h) */
-	int ub = n_ubatch ? n_ubatch : 512, nb = n_batch ? n_batch : 2048;
+	/* the micro-batch, as amxrt_ctx_new() sets it */
+	int ub = n_ubatch ? n_ubatch : AMXRT_CTX_DEFAULT_UBATCH;
+	int nb = n_batch ? n_batch : AMXRT_CTX_DEFAULT_BATCH;
 	const struct amxrt_tokenizer *t = amxrt_model_tokenizer(m);
 	const char *tmpl = amxrt_model_chat_template(m);
 	struct amxrt_load_stats ls;

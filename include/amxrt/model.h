@@ -135,6 +135,10 @@ int64_t amxrt_model_placement_count(const struct amxrt_model *m);
 int amxrt_model_placement(const struct amxrt_model *m, int64_t i,
 			  struct amxrt_placement *out);
 
+/* n_batch and n_ubatch when 0 is given; n_ubatch is at most n_batch. */
+#define AMXRT_CTX_DEFAULT_BATCH 2048
+#define AMXRT_CTX_DEFAULT_UBATCH 512
+
 struct amxrt_ctx_params {
 	int n_ctx; /* KV cache positions; 0: min(n_ctx_train, 4096) */
 	int n_batch; /* tokens per amxrt_decode() call at most; 0: 2048 */

@@ -140,8 +140,9 @@ void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
 	if (!stage_q8)
 		stage_q8 = amxrt_act_quantize_row;
 	for (r = r0; r < r1; r++) {
-		/* rows past m are padding: only read where r < m */
-		const float *xr = x + (rows && r < a->m ? rows[r] : r) * ldx;
+		/* rows past m are padding, written as zeros, never read */
+		const float *xr = r < a->m ? x + (rows ? rows[r] : r) * ldx :
+					     NULL;
 
 		switch (a->kind) {
 		case AMXRT_ACT_Q8:

@@ -65,8 +65,8 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	c->n_ctx = p && p->n_ctx ?
 			   p->n_ctx :
 			   (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
-	c->n_batch = p && p->n_batch ? p->n_batch : 2048;
-	c->n_ubatch = p && p->n_ubatch ? p->n_ubatch : 512;
+	c->n_batch = p && p->n_batch ? p->n_batch : AMXRT_CTX_DEFAULT_BATCH;
+	c->n_ubatch = p && p->n_ubatch ? p->n_ubatch : AMXRT_CTX_DEFAULT_UBATCH;
 	if (c->n_ctx < 1 || c->n_batch < 1 || c->n_ubatch < 1 ||
 	    c->n_ctx > (1 << 24) || c->n_batch > (1 << 20)) {
 		int n_ctx = c->n_ctx, n_batch = c->n_batch, n_ub = c->n_ubatch;
@@ -84,7 +84,7 @@ int amxrt_ctx_new(struct amxrt_model *m, const struct amxrt_ctx_params *p,
 	qd = (int64_t)hp->n_head * hp->head_dim;
 	kvd = (int64_t)hp->n_head_kv * hp->head_dim;
 	nf = hp->n_ff > hp->n_ff_expert ? hp->n_ff : hp->n_ff_expert;
-	/* MoE: rows gathered for the experts, k per token */
+	/* MoE: the experts' rows, k per token (indices, weights, outputs) */
 	er = hp->is_moe ? ub * hp->n_expert_used : 0;
 	cache = (int64_t)hp->n_layer * c->n_ctx * kvd;
 

@@ -9,16 +9,11 @@
 
 #include "model_int.h"
 
-/* Does probability v rank before u: larger, or u is NaN and v is not? */
-static int beats(float v, float u)
-{
-	return v > u || (u != u && v == v);
-}
-
 /*
  * Softmax of the router's row, then the k largest (lower index first on
  * ties), their probabilities scaled to sum 1. The k best are kept sorted
- * as the row is read once.
+ * as the row is read once. A NaN logit makes every probability NaN: then
+ * no comparison holds and the experts are 0 .. k - 1.
  */
 static void route(const float *logits, int n_expert, int k, int *sel, float *w)
 {
@@ -37,11 +32,11 @@ static void route(const float *logits, int n_expert, int k, int *sel, float *w)
 	for (i = 0; i < n_expert; i++) {
 		float v = (float)(p[i] / sum);
 
-		if (have == k && !beats(v, w[k - 1]))
+		if (have == k && !(v > w[k - 1]))
 			continue;
 		/* v goes before the kept ones it beats, after its equals */
 		j = have < k ? have++ : k - 1;
-		for (; j > 0 && beats(v, w[j - 1]); j--) {
+		for (; j > 0 && v > w[j - 1]; j--) {
 			w[j] = w[j - 1];
 			sel[j] = sel[j - 1];
 		}
