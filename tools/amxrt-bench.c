@@ -949,7 +949,7 @@ static int model_main(int argc, char **argv, int first)
 	int used[MAX_MODELS], experts[MAX_MODELS];
 	const char *att_pp[MAX_MODELS], *att_tg[MAX_MODELS];
 	struct mopts o;
-	int i, j, isa, max_n = 1, max_pp = 0;
+	int i, j, isa, max_n = 1, max_pp = 0, ub;
 
 	parse_model(&o, argc, argv, first);
 	if (o.threads && amxrt_set_threads(o.threads))
@@ -1015,9 +1015,10 @@ static int model_main(int argc, char **argv, int first)
 					   size, params, o.gens[j], 1, isa);
 		costs[i] = cost;
 		/* static strings: they outlive the model; a prompt's first
-		 * micro-batch is its longest */
-		att_pp[i] = amxrt_model_attention_name(
-			m, o.ubatch < max_pp ? o.ubatch : max_pp);
+		 * micro-batch is its longest (-ub, at most -b, at most P) */
+		ub = o.ubatch < o.batch ? o.ubatch : o.batch;
+		att_pp[i] = amxrt_model_attention_name(m, ub < max_pp ? ub :
+									max_pp);
 		att_tg[i] = amxrt_model_attention_name(m, 1);
 		used[i] = info.n_expert_used;
 		experts[i] = info.n_expert;

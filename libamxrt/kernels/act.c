@@ -147,7 +147,7 @@ void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
 		switch (a->kind) {
 		case AMXRT_ACT_Q8:
 		case AMXRT_ACT_Q8G:
-			if (r < a->m) {
+			if (xr) {
 				stage_q8(xr, k, kp, amxrt_act_group(a->kind),
 					 a->q + r * kp, a->d + r * nb,
 					 a->s + r * nb);
@@ -160,15 +160,15 @@ void amxrt_act_stage(struct amxrt_act *a, const float *x, int64_t ldx,
 		case AMXRT_ACT_BF16:
 			for (j = 0; j < kp; j++)
 				a->bf[r * kp + j] =
-					r < a->m && j < k ?
+					xr && j < k ?
 						amxrt_fp32_to_bf16(xr[j]) :
 						0;
 			break;
 		default:
-			j = r < a->m ? k : 0;
-			if (j)
+			j = xr ? k : 0;
+			if (xr)
 				memcpy(a->f + r * kp, xr,
-				       sizeof(float) * (size_t)j);
+				       sizeof(float) * (size_t)k);
 			memset(a->f + r * kp + j, 0,
 			       sizeof(float) * (size_t)(kp - j));
 			break;

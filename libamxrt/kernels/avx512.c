@@ -655,15 +655,18 @@ AI void int_gemm(const struct amxrt_weight *w, const struct amxrt_act *a,
 	}
 }
 
+/* A gemv: fn, for type, prefetching into L2 (gemv_pf_l2()) or L1. */
+#define DEFINE_INT_GEMV(fn, type, L2)                                    \
+	static void fn(const struct amxrt_weight *w,                     \
+		       const struct amxrt_act *a, float *y, int64_t ldy, \
+		       int64_t p0, int64_t p1, void *scratch)            \
+	{                                                                \
+		(void)scratch;                                           \
+		int_gemv(w, a, y, ldy, p0, p1, type, L2);                \
+	}
+
 #define DEFINE_INT_KERNELS(name, type)                               \
-	static void name##_gemv(const struct amxrt_weight *w,        \
-				const struct amxrt_act *a, float *y, \
-				int64_t ldy, int64_t p0, int64_t p1, \
-				void *scratch)                       \
-	{                                                            \
-		(void)scratch;                                       \
-		int_gemv(w, a, y, ldy, p0, p1, type, 0);             \
-	}                                                            \
+	DEFINE_INT_GEMV(name##_gemv, type, 0)                        \
 	static void name##_gemm(const struct amxrt_weight *w,        \
 				const struct amxrt_act *a, float *y, \
 				int64_t ldy, int64_t p0, int64_t p1, \
@@ -672,22 +675,11 @@ AI void int_gemm(const struct amxrt_weight *w, const struct amxrt_act *a,
 		int_gemm(w, a, y, ldy, p0, p1, scratch, type);       \
 	}
 
-/* The Q4 gemvs that prefetch into L2 (gemv_pf_l2()). */
-#define DEFINE_GEMV_L2(name, type)                                      \
-	static void name##_gemv_l2(const struct amxrt_weight *w,        \
-				   const struct amxrt_act *a, float *y, \
-				   int64_t ldy, int64_t p0, int64_t p1, \
-				   void *scratch)                       \
-	{                                                               \
-		(void)scratch;                                          \
-		int_gemv(w, a, y, ldy, p0, p1, type, 1);                \
-	}
-
 DEFINE_INT_KERNELS(q4_0, AMXRT_TYPE_Q4_0)
 DEFINE_INT_KERNELS(q4_1, AMXRT_TYPE_Q4_1)
 DEFINE_INT_KERNELS(q8_0, AMXRT_TYPE_Q8_0)
-DEFINE_GEMV_L2(q4_0, AMXRT_TYPE_Q4_0)
-DEFINE_GEMV_L2(q4_1, AMXRT_TYPE_Q4_1)
+DEFINE_INT_GEMV(q4_0_gemv_l2, AMXRT_TYPE_Q4_0, 1)
+DEFINE_INT_GEMV(q4_1_gemv_l2, AMXRT_TYPE_Q4_1, 1)
 
 #define DEFINE_FLT_KERNELS(name, kind)                                       \
 	static void name##_gemv(const struct amxrt_weight *w,                \

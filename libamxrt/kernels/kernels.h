@@ -219,8 +219,8 @@ void amxrt_wmem_free(void *p, size_t bytes);
 /*
  * matmul.c: several matmuls in one go (y = x * w^T for each op), for the
  * forward pass. Ops that follow each other with the same input (x, ldx,
- * rows, m and the same staging) share its staging. Returns 0 or -errno; on error
- * no op has run.
+ * rows, m and the same staging) share its staging. Returns 0 or -errno;
+ * on error no op has run.
  */
 #define AMXRT_MATMUL_BATCH_MAX 16
 

@@ -185,8 +185,7 @@ struct amxrt_op_mm {
 /*
  * Several matmuls at once (at most AMXRT_OP_MM_MAX), each on the backend
  * holding its weight; consecutive ones with the same x and rows share its
- * staging.
- * 0 or -errno.
+ * staging. 0 or -errno.
  */
 #define AMXRT_OP_MM_MAX 16
 /*

@@ -116,7 +116,7 @@ static void scatter_tokens(void *arg, int64_t t0, int64_t t1)
  * their weights in c->rw. The expert's matmuls read those rows of c->xb in
  * place: staging gathers them (struct amxrt_op_mm's rows).
  */
-static int64_t gather(struct amxrt_ctx *c, int e, int64_t m, int64_t total)
+static int64_t list_rows(struct amxrt_ctx *c, int e, int64_t m, int64_t total)
 {
 	int k = c->m->hp.n_expert_used;
 	int64_t i, n = 0;
@@ -155,7 +155,7 @@ int amxrt_moe_ffn(struct amxrt_ctx *c, const struct amxrt_layer *l, int64_t m)
 		/* the next experts that have rows, up to a group */
 		total = 0;
 		for (ng = 0; e < ne && ng < GROUP; e++) {
-			n = gather(c, e, m, total);
+			n = list_rows(c, e, m, total);
 			if (!n)
 				continue;
 			ex[ng] = e;
